@@ -1,0 +1,102 @@
+//! The command-line interface, as clap types. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::printer::ColorMode;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success, 1 runtime failure, 2 usage or config error.
+Config file: $PINCER_CONFIG, else $PINCER_HOME/config.json5 (PINCER_HOME defaults to ~/.pincer).";
+
+/// Pincer: a fast model gateway and CLI for Amazon Bedrock.
+#[derive(Debug, Parser)]
+#[command(name = "pincer", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file to use instead of $PINCER_CONFIG / ~/.pincer/config.json5.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print no status lines (results and errors still print).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto)]
+    pub color: ColorMode,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read and edit the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `pincer config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path.
+    Path,
+    /// Print a value (the whole config without a key path). Secrets are redacted.
+    Get(ConfigGetArgs),
+    /// Set a value, keeping the file's comments and formatting.
+    Set(ConfigSetArgs),
+    /// Remove a value.
+    Unset(ConfigUnsetArgs),
+    /// Check the config file and report every problem.
+    Validate,
+    /// Print the config's JSON Schema.
+    Schema,
+}
+
+/// `pincer config get`
+#[derive(Debug, Args)]
+pub struct ConfigGetArgs {
+    /// Key path, e.g. `models.bedrockDiscovery.region` or `models.providers["amazon-bedrock"].baseUrl`.
+    pub key: Option<String>,
+    /// Print JSON (strings quoted).
+    #[arg(long)]
+    pub json: bool,
+    /// Print secrets (API keys, tokens) instead of redacting them.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `pincer config set`
+#[derive(Debug, Args)]
+pub struct ConfigSetArgs {
+    /// Key path, e.g. `models.bedrockDiscovery.enabled`.
+    pub key: String,
+    /// Value, parsed as JSON5 (`true`, `3600`, `["anthropic"]`, `{id: "m"}`); anything else is
+    /// taken as a plain string.
+    #[arg(allow_hyphen_values = true)]
+    pub value: String,
+    /// Require the value to be strict JSON; do not fall back to a plain string.
+    #[arg(long)]
+    pub strict_json: bool,
+    /// Print the resulting file instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `pincer config unset`
+#[derive(Debug, Args)]
+pub struct ConfigUnsetArgs {
+    /// Key path to remove.
+    pub key: String,
+    /// Print the resulting file instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}

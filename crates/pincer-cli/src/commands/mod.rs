@@ -1,0 +1,29 @@
+//! One module per command; [`run`] resolves what every command needs and dispatches.
+
+pub mod config;
+
+use anyhow::Result;
+use pincer_config::ConfigLocation;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::exit::{ExitStatus, UsageError};
+use crate::printer::Printer;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
+    let location = ConfigLocation::resolve(cli.global.config).ok_or_else(|| {
+        UsageError(
+            "cannot find a home folder for ~/.pincer; set PINCER_HOME or PINCER_CONFIG".to_owned(),
+        )
+    })?;
+    match cli.command {
+        Command::Config(command) => match command {
+            ConfigCommand::Path => config::path::run(&location, printer),
+            ConfigCommand::Get(args) => config::get::run(&location, &args, printer),
+            ConfigCommand::Set(args) => config::set::run(&location, &args, printer),
+            ConfigCommand::Unset(args) => config::unset::run(&location, &args, printer),
+            ConfigCommand::Validate => config::validate::run(&location, printer),
+            ConfigCommand::Schema => config::schema::run(printer),
+        },
+    }
+}

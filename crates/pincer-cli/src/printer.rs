@@ -1,0 +1,85 @@
+//! All terminal output goes through [`Printer`].
+//!
+//! Results go to stdout; progress, status lines, warnings and errors go to stderr, and `--quiet`
+//! silences status lines only. Colour follows `--color` (auto: only on a terminal, honouring
+//! `NO_COLOR`/`CLICOLOR_FORCE`, via `anstream`). Writes return `io::Result`, so a closed pipe
+//! surfaces as an error that `main` turns into a clean exit.
+
+use std::io::{self, Write};
+
+use anstream::{AutoStream, ColorChoice};
+use owo_colors::OwoColorize;
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorMode {
+    /// Colour when writing to a terminal.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Where output goes, and how.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    quiet: bool,
+    choice: ColorChoice,
+}
+
+impl Printer {
+    /// A printer with the given verbosity and colour mode.
+    pub fn new(quiet: bool, color: ColorMode) -> Self {
+        let choice = match color {
+            ColorMode::Auto => ColorChoice::Auto,
+            ColorMode::Always => ColorChoice::Always,
+            ColorMode::Never => ColorChoice::Never,
+        };
+        Self { quiet, choice }
+    }
+
+    fn stdout(&self) -> AutoStream<io::StdoutLock<'static>> {
+        AutoStream::new(io::stdout().lock(), self.choice)
+    }
+
+    fn stderr(&self) -> AutoStream<io::StderrLock<'static>> {
+        AutoStream::new(io::stderr().lock(), self.choice)
+    }
+
+    /// Writes `text` to stdout as is.
+    pub fn out(&self, text: &str) -> io::Result<()> {
+        let mut out = self.stdout();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// Writes one line to stdout.
+    pub fn outln(&self, line: &str) -> io::Result<()> {
+        let mut out = self.stdout();
+        writeln!(out, "{line}")?;
+        out.flush()
+    }
+
+    /// A status line on stderr (silenced by `--quiet`).
+    pub fn status(&self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(self.stderr(), "{line}");
+        }
+    }
+
+    /// A warning on stderr (never silenced).
+    pub fn warn(&self, line: &str) {
+        let _ = writeln!(self.stderr(), "{}: {line}", "warning".yellow().bold());
+    }
+
+    /// An error and its causes on stderr.
+    pub fn error(&self, err: &anyhow::Error) {
+        let mut stderr = self.stderr();
+        let _ = writeln!(stderr, "{}: {err}", "error".red().bold());
+        for cause in err.chain().skip(1) {
+            let _ = writeln!(stderr, "  {}: {cause}", "caused by".red());
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The test context: a temporary home folder, and a `pincer` command pointed at it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pincer_core::env::EnvVars;
+
+/// A temporary home with `PINCER_HOME` inside it.
+pub struct TestContext {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestContext {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn pincer_home(&self) -> PathBuf {
+        self.home().join(".pincer")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.pincer_home().join("config.json5")
+    }
+
+    /// `pincer` with a clean environment: only this context's home and PATH.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pincer"));
+        command
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env(EnvVars::HOME, self.home())
+            .env(EnvVars::PINCER_HOME, self.pincer_home())
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    pub fn pincer(&self, args: &[&str]) -> Command {
+        let mut command = self.command();
+        command.args(args);
+        command
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::create_dir_all(self.pincer_home()).unwrap();
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    pub fn read_config(&self) -> String {
+        std::fs::read_to_string(self.config_path()).unwrap()
+    }
+
+    /// Insta filters replacing this context's paths with stable placeholders.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        let home = self.home().to_string_lossy().into_owned();
+        vec![(regex_escape(&home), "[HOME]".to_owned())]
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escape = "\\.+*?()|[]{}^$#&-~".contains(c);
+            escape.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// Runs a command and renders its exit code, stdout and stderr for a snapshot.
+pub fn run_for_snapshot(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    format!(
+        "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+        output.status.success(),
+        output
+            .status
+            .code()
+            .map_or("signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// Snapshots a command's exit code, stdout and stderr, with the context's paths filtered.
+#[macro_export]
+macro_rules! pincer_snapshot {
+    ($context:expr, $command:expr) => {{
+        let filters = $context.filters();
+        let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let rendered = $crate::common::run_for_snapshot(&mut $command);
+        insta::with_settings!({ filters => filters, prepend_module_to_snapshot => true, omit_expression => true }, {
+            insta::assert_snapshot!(rendered);
+        });
+    }};
+}
+
+/// The seed document's provider block, as a user would paste it, with comments added.
+pub const SEED_WITH_COMMENTS: &str = r#"// Pincer config: pasted from the docs.
+{
+  models: {
+    providers: {
+      "amazon-bedrock": {
+        baseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com", // us-east-1
+        api: "bedrock-converse-stream",
+        auth: "aws-sdk",
+        /* the one model we use */
+        models: [
+          {
+            id: "us.anthropic.claude-opus-4-6-v1:0",
+            name: "Claude Opus 4.6 (Bedrock)",
+            reasoning: true,
+            input: ["text", "image"],
+            cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+            contextWindow: 200000,
+            maxTokens: 8192,
+          },
+        ],
+      },
+    },
+  },
+  agents: {
+    defaults: {
+      model: { primary: "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0" },
+    },
+  },
+}
+"#;

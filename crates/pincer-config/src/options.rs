@@ -1,0 +1,268 @@
+//! The config file's schema: serde types mirroring the seed document's JSON5 blocks.
+//!
+//! Every field is optional, so that an empty file is a valid config; defaults live in the
+//! accessor methods and in the constants below, and the JSON Schema generated from these types
+//! (`pincer.schema.json` at the repository root) carries the same defaults and doc comments.
+//! Unknown keys are rejected before these types are even reached (see `validate`), with a hint.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Default `models.bedrockDiscovery.refreshInterval`, in seconds.
+pub const DEFAULT_REFRESH_INTERVAL_SECS: u64 = 3600;
+/// Default `models.bedrockDiscovery.defaultContextWindow`, in tokens.
+pub const DEFAULT_CONTEXT_WINDOW: u32 = 32_000;
+/// Default `models.bedrockDiscovery.defaultMaxTokens`, in tokens.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+/// Default `gateway.bind`.
+pub const DEFAULT_GATEWAY_BIND: &str = "127.0.0.1";
+/// Default `gateway.port`.
+pub const DEFAULT_GATEWAY_PORT: u16 = 4000;
+
+/// Pincer's configuration file (`~/.pincer/config.json5`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "Pincer configuration")]
+pub struct Options {
+    /// Optional URL or path of this schema, for editors; ignored by Pincer.
+    #[serde(rename = "$schema")]
+    pub schema: Option<String>,
+    /// Model providers and Bedrock model discovery.
+    pub models: Option<ModelsOptions>,
+    /// Defaults for agents: which model to use.
+    pub agents: Option<AgentsOptions>,
+    /// The OpenAI-compatible HTTP gateway (`pincer gateway`).
+    pub gateway: Option<GatewayOptions>,
+}
+
+/// The `models` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelsOptions {
+    /// Providers by id (e.g. `amazon-bedrock`); models are referred to as `<provider-id>/<model-id>`.
+    pub providers: Option<IndexMap<String, ProviderOptions>>,
+    /// Automatic discovery of Bedrock models through `bedrock:ListFoundationModels`.
+    pub bedrock_discovery: Option<DiscoveryOptions>,
+}
+
+/// The wire protocol a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Api {
+    /// Amazon Bedrock's Converse streaming API, through the AWS SDK.
+    BedrockConverseStream,
+    /// Any OpenAI-compatible chat-completions endpoint.
+    OpenaiCompletions,
+}
+
+/// How Pincer authenticates to a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Auth {
+    /// The AWS SDK default credential chain (env keys, profile, SSO, web identity, ECS, IMDS,
+    /// `AWS_BEARER_TOKEN_BEDROCK`).
+    AwsSdk,
+    /// A static API key sent as a bearer token (`apiKey`).
+    ApiKey,
+}
+
+/// One provider under `models.providers.<id>`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderOptions {
+    /// Endpoint URL. For Bedrock, `https://bedrock-runtime.<region>.amazonaws.com` selects the
+    /// region; any other URL (VPC endpoint, proxy) is used as the endpoint.
+    pub base_url: Option<String>,
+    /// The API the provider speaks.
+    pub api: Option<Api>,
+    /// How to authenticate.
+    pub auth: Option<Auth>,
+    /// API key for `api-key` auth. Never printed by `pincer config get` without `--show-secrets`.
+    pub api_key: Option<String>,
+    /// Extra HTTP headers sent with every request.
+    pub headers: Option<IndexMap<String, String>>,
+    /// Models served by this provider.
+    pub models: Option<Vec<ModelOptions>>,
+}
+
+/// An input modality a model accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    /// Text.
+    Text,
+    /// Images (png, jpeg, gif, webp).
+    Image,
+}
+
+/// A model entry under `models.providers.<id>.models[]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelOptions {
+    /// Model id as the provider knows it (Bedrock: a model id, inference-profile id or ARN).
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Whether the model can reason (extended thinking).
+    pub reasoning: Option<bool>,
+    /// Accepted input modalities.
+    pub input: Option<Vec<InputKind>>,
+    /// Prices in USD per 1M tokens.
+    pub cost: Option<CostOptions>,
+    /// Context window, in tokens.
+    #[schemars(range(min = 1))]
+    pub context_window: Option<u32>,
+    /// Maximum output tokens per response.
+    #[schemars(range(min = 1))]
+    pub max_tokens: Option<u32>,
+}
+
+/// Prices in USD per 1M tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CostOptions {
+    /// Input tokens.
+    #[schemars(range(min = 0))]
+    pub input: Option<f64>,
+    /// Output tokens.
+    #[schemars(range(min = 0))]
+    pub output: Option<f64>,
+    /// Tokens read from the prompt cache.
+    #[schemars(range(min = 0))]
+    pub cache_read: Option<f64>,
+    /// Tokens written to the prompt cache.
+    #[schemars(range(min = 0))]
+    pub cache_write: Option<f64>,
+}
+
+/// The `models.bedrockDiscovery` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DiscoveryOptions {
+    /// Turn discovery on or off. Default: on when AWS credentials are present (any source of the
+    /// SDK chain, including an instance role).
+    pub enabled: Option<bool>,
+    /// Region to discover in. Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`.
+    pub region: Option<String>,
+    /// Keep only models whose provider name or id prefix matches one of these, case-insensitively
+    /// (e.g. `anthropic`, `amazon`, `mistral`).
+    pub provider_filter: Option<Vec<String>>,
+    /// How long discovered models are cached, in seconds; `0` disables the cache.
+    #[schemars(extend("default" = DEFAULT_REFRESH_INTERVAL_SECS))]
+    pub refresh_interval: Option<u64>,
+    /// Context window for discovered models Pincer knows nothing about.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_CONTEXT_WINDOW))]
+    pub default_context_window: Option<u32>,
+    /// Maximum output tokens for discovered models Pincer knows nothing about.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_MAX_TOKENS))]
+    pub default_max_tokens: Option<u32>,
+}
+
+impl DiscoveryOptions {
+    /// `refreshInterval`, defaulted.
+    pub fn refresh_interval_secs(&self) -> u64 {
+        self.refresh_interval
+            .unwrap_or(DEFAULT_REFRESH_INTERVAL_SECS)
+    }
+
+    /// `defaultContextWindow`, defaulted.
+    pub fn default_context_window(&self) -> u32 {
+        self.default_context_window
+            .unwrap_or(DEFAULT_CONTEXT_WINDOW)
+    }
+
+    /// `defaultMaxTokens`, defaulted.
+    pub fn default_max_tokens(&self) -> u32 {
+        self.default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)
+    }
+}
+
+/// The `agents` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentsOptions {
+    /// Settings every agent starts from.
+    pub defaults: Option<AgentDefaults>,
+}
+
+/// The `agents.defaults` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentDefaults {
+    /// The model used when none is named.
+    pub model: Option<AgentModel>,
+}
+
+/// The `agents.defaults.model` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentModel {
+    /// The default model, as `provider/model-id`.
+    pub primary: Option<String>,
+    /// Models tried in order when the primary fails before answering, each `provider/model-id`.
+    pub fallbacks: Option<Vec<String>>,
+}
+
+/// The `gateway` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayOptions {
+    /// Address to listen on. A non-loopback address requires `auth.token`.
+    #[schemars(extend("default" = DEFAULT_GATEWAY_BIND))]
+    pub bind: Option<String>,
+    /// TCP port to listen on; `0` picks a free port.
+    #[schemars(extend("default" = DEFAULT_GATEWAY_PORT))]
+    pub port: Option<u16>,
+    /// Client authentication.
+    pub auth: Option<GatewayAuthOptions>,
+}
+
+impl GatewayOptions {
+    /// `bind`, defaulted.
+    pub fn bind(&self) -> &str {
+        self.bind.as_deref().unwrap_or(DEFAULT_GATEWAY_BIND)
+    }
+
+    /// `port`, defaulted.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(DEFAULT_GATEWAY_PORT)
+    }
+}
+
+/// The `gateway.auth` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayAuthOptions {
+    /// Bearer token clients must send (`Authorization: Bearer <token>`). `PINCER_GATEWAY_TOKEN`
+    /// overrides it. Never printed without `--show-secrets`.
+    pub token: Option<String>,
+}
+
+impl Options {
+    /// `models.bedrockDiscovery`, or its defaults when absent.
+    pub fn discovery(&self) -> DiscoveryOptions {
+        self.models
+            .as_ref()
+            .and_then(|models| models.bedrock_discovery.clone())
+            .unwrap_or_default()
+    }
+
+    /// `gateway`, or its defaults when absent.
+    pub fn gateway(&self) -> GatewayOptions {
+        self.gateway.clone().unwrap_or_default()
+    }
+
+    /// The configured providers, in file order.
+    pub fn providers(&self) -> impl Iterator<Item = (&str, &ProviderOptions)> {
+        self.models
+            .iter()
+            .filter_map(|models| models.providers.as_ref())
+            .flat_map(|providers| providers.iter().map(|(id, p)| (id.as_str(), p)))
+    }
+
+    /// `agents.defaults.model`, if set.
+    pub fn default_model(&self) -> Option<&AgentModel> {
+        self.agents.as_ref()?.defaults.as_ref()?.model.as_ref()
+    }
+}

@@ -1,0 +1,47 @@
+//! Every environment variable Pincer reads, in one place.
+//!
+//! Code never spells a variable's name as a string literal: it names a constant here, so that a
+//! search for the constant finds every reader, and tests refer to the same constants.
+
+use std::ffi::OsString;
+
+/// Names of the environment variables Pincer reads, each documented with its effect.
+#[derive(Debug)]
+pub struct EnvVars;
+
+impl EnvVars {
+    /// Path of the config file. Overrides `PINCER_HOME/config.json5`.
+    pub const PINCER_CONFIG: &'static str = "PINCER_CONFIG";
+    /// Pincer's home folder (config, caches). Defaults to `~/.pincer`.
+    pub const PINCER_HOME: &'static str = "PINCER_HOME";
+    /// The user's home folder, used to find `~/.pincer`.
+    pub const HOME: &'static str = "HOME";
+    /// When set to `1`, tests rewrite committed generated files (JSON Schema, README reference)
+    /// instead of failing when they drift.
+    pub const PINCER_UPDATE_GENERATED: &'static str = "PINCER_UPDATE_GENERATED";
+    /// Folder of recorded Bedrock responses used by tests. Defaults to `../shared/vectors`.
+    pub const PINCER_VECTORS: &'static str = "PINCER_VECTORS";
+    /// Set to `true` by CI: tests that would skip for a missing fixture fail instead.
+    pub const CI: &'static str = "CI";
+
+    /// Reads a variable; an unset or empty variable is `None`.
+    #[allow(clippy::disallowed_methods)]
+    pub fn get(name: &str) -> Option<OsString> {
+        std::env::var_os(name).filter(|value| !value.is_empty())
+    }
+
+    /// Reads a variable as UTF-8 text; unset, empty or non-UTF-8 values are `None`.
+    pub fn get_string(name: &str) -> Option<String> {
+        Self::get(name).and_then(|value| value.into_string().ok())
+    }
+
+    /// Whether a variable is set to a true-ish value (`1`, `true`, `yes`, `on`).
+    pub fn is_true(name: &str) -> bool {
+        Self::get_string(name).is_some_and(|value| {
+            matches!(
+                value.to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        })
+    }
+}
