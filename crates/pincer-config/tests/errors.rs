@@ -1,7 +1,13 @@
 //! Every kind of config error, as the user sees it: key path, file:line:column, the offending
 //! line underlined, and a hint where there is one.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, missing_docs)] // test code: a panic is a failed test
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_docs
+)] // test code: a panic is a failed test
 
 use pincer_config::validate;
 

@@ -2,7 +2,13 @@
 //! (`pincer.schema.json`) and the configuration reference in `README.md`.
 //! Run with `PINCER_UPDATE_GENERATED=1` to rewrite them after changing the types.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, missing_docs)] // test code: a panic is a failed test
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_docs
+)] // test code: a panic is a failed test
 
 use std::path::PathBuf;
 

@@ -1,6 +1,12 @@
 //! The seed document's two JSON5 blocks, pasted verbatim, load and validate.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, missing_docs)] // test code: a panic is a failed test
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_docs
+)] // test code: a panic is a failed test
 
 use pincer_config::options::{Api, Auth, InputKind};
 use pincer_config::validate;

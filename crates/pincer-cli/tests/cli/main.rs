@@ -1,6 +1,12 @@
 //! Tests of the real `pincer` binary, one module per command, each in its own temp home.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, missing_docs)] // test code: a panic is a failed test
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_docs
+)] // test code: a panic is a failed test
 
 mod common;
 mod config_get;
