@@ -1,11 +1,31 @@
 //! Provider-neutral types shared by every Pincer crate.
 //!
 //! This crate knows nothing of HTTP, AWS or files. It holds the vocabulary the rest of the
-//! workspace speaks: model references (`provider/model-id`) and the environment variables Pincer
-//! reads. The conversation types, the stream events, usage and cost arithmetic, the error taxonomy
-//! and the `Provider` trait join them as the provider work lands.
+//! workspace speaks: model references (`provider/model-id`), the conversation and its content
+//! blocks, models and their capabilities, request options, the events a provider streams,
+//! usage and cost, the error taxonomy, the [`Provider`] trait, and the environment variables
+//! Pincer reads.
 
+pub mod accumulate;
+pub mod content;
 pub mod env;
+pub mod error;
+pub mod event;
+pub mod model;
 pub mod model_ref;
+pub mod options;
+pub mod provider;
+pub mod usage;
 
+pub use accumulate::MessageBuilder;
+pub use content::{
+    AssistantContent, AssistantMessage, Conversation, Image, Message, StopReason, Tool, ToolCall,
+    ToolResult, ToolResultContent, UserContent,
+};
+pub use error::{ErrorKind, ProviderError};
+pub use event::StreamEvent;
+pub use model::{Modality, Model, ReasoningStyle};
 pub use model_ref::{ModelRef, ModelRefError, ProviderIdError, validate_provider_id};
+pub use options::{CacheRetention, ReasoningLevel, RequestOptions, ToolChoice};
+pub use provider::{EventStream, Provider, ProviderRequest};
+pub use usage::{Cost, Prices, Usage};

@@ -1,0 +1,32 @@
+//! The provider trait: stream a request; cancel by dropping the stream.
+
+use std::pin::Pin;
+
+use futures_core::Stream;
+
+use crate::content::Conversation;
+use crate::event::StreamEvent;
+use crate::model::Model;
+use crate::options::RequestOptions;
+
+/// A stream of response events. Dropping it cancels the upstream request.
+pub type EventStream = Pin<Box<dyn Stream<Item = StreamEvent> + Send>>;
+
+/// One request to a provider.
+#[derive(Debug, Clone)]
+pub struct ProviderRequest {
+    /// The model to call.
+    pub model: Model,
+    /// The conversation so far.
+    pub conversation: Conversation,
+    /// Options.
+    pub options: RequestOptions,
+}
+
+/// A model provider (Bedrock ConverseStream, an OpenAI-compatible endpoint, …).
+///
+/// The stream always ends with exactly one `Done` or `Error` event.
+pub trait Provider: Send + Sync + std::fmt::Debug {
+    /// Starts streaming a response.
+    fn stream(&self, request: ProviderRequest) -> EventStream;
+}
