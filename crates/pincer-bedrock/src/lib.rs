@@ -1,4 +1,13 @@
-//! Amazon Bedrock provider for Pincer: credential-source detection, region resolution, model
-//! discovery with its cache, and the ConverseStream request/response mapping.
-//!
-//! Filled by the provider and discovery work; it depends on `pincer-core` and `pincer-config` only.
+//! Amazon Bedrock provider for Pincer: credential-source detection, region resolution, the
+//! ConverseStream request/response mapping, error classification, and the streaming provider.
+
+pub mod aws;
+pub mod credentials;
+pub mod document;
+pub mod errors;
+pub mod provider;
+pub mod reasoning;
+pub mod region;
+pub mod request;
+pub mod stream;
+pub mod tools;

@@ -21,6 +21,22 @@ impl EnvVars {
     pub const PINCER_UPDATE_GENERATED: &'static str = "PINCER_UPDATE_GENERATED";
     /// Folder of recorded Bedrock responses used by tests. Defaults to `../shared/vectors`.
     pub const PINCER_VECTORS: &'static str = "PINCER_VECTORS";
+    /// AWS region (highest precedence after Pincer's own config).
+    pub const AWS_REGION: &'static str = "AWS_REGION";
+    /// AWS region, when `AWS_REGION` is unset.
+    pub const AWS_DEFAULT_REGION: &'static str = "AWS_DEFAULT_REGION";
+    /// Bedrock API key, sent as a bearer token.
+    pub const AWS_BEARER_TOKEN_BEDROCK: &'static str = "AWS_BEARER_TOKEN_BEDROCK";
+    /// Static AWS access key id.
+    pub const AWS_ACCESS_KEY_ID: &'static str = "AWS_ACCESS_KEY_ID";
+    /// Static AWS secret access key.
+    pub const AWS_SECRET_ACCESS_KEY: &'static str = "AWS_SECRET_ACCESS_KEY";
+    /// Session token for temporary AWS credentials.
+    pub const AWS_SESSION_TOKEN: &'static str = "AWS_SESSION_TOKEN";
+    /// Named AWS profile.
+    pub const AWS_PROFILE: &'static str = "AWS_PROFILE";
+    /// Disables the EC2 instance metadata service when `true`.
+    pub const AWS_EC2_METADATA_DISABLED: &'static str = "AWS_EC2_METADATA_DISABLED";
     /// Set to `true` by CI: tests that would skip for a missing fixture fail instead.
     pub const CI: &'static str = "CI";
 

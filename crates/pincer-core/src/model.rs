@@ -10,8 +10,10 @@ use crate::usage::Prices;
 pub enum ReasoningStyle {
     /// A thinking budget in tokens (Claude 3.7 / 4.x extended thinking).
     BudgetTokens,
-    /// An effort level the model adapts to (newer Claude, Nova 2 `reasoningConfig`).
+    /// Adaptive thinking steered by an effort level (newer Claude models).
     AdaptiveEffort,
+    /// A maximum reasoning effort (`low`/`medium`/`high`), as Amazon Nova 2 takes it.
+    EffortLevel,
     /// The model always reasons and takes no setting (DeepSeek-R1, gpt-oss).
     Always,
 }

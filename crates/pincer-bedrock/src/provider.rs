@@ -1,0 +1,203 @@
+//! The Bedrock provider: one SDK client per region, ConverseStream with retries before the first
+//! byte, a stall timeout between events, and cancellation by dropping the stream.
+//!
+//! Retries are the SDK's own (standard mode: exponential backoff with full jitter, on throttling,
+//! 5xx and connection errors), bounded in attempts and by an operation timeout. They can only
+//! happen before the response stream begins: once an event has arrived nothing is retried, and
+//! a mid-stream exception or reset ends the stream with a typed error and the partial message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_stream::stream;
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_bedrockruntime::Client;
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
+use pincer_core::{ErrorKind, EventStream, Provider, ProviderError, ProviderRequest, StreamEvent};
+
+use crate::errors::{CallContext, chain, classify, from_sdk_error};
+use crate::request::{self, ConverseRequest};
+use crate::stream::StreamMapper;
+
+/// Provider id of the Bedrock provider in the config.
+pub const PROVIDER_ID: &str = "amazon-bedrock";
+
+/// Tunables of the Bedrock provider.
+#[derive(Debug, Clone)]
+pub struct BedrockOptions {
+    /// Attempts per request, including the first (retries happen only before the first byte).
+    pub max_attempts: u32,
+    /// First retry delay; later ones grow exponentially, with jitter.
+    pub initial_backoff: Duration,
+    /// Longest a request may take to start streaming, retries included.
+    pub start_timeout: Duration,
+    /// Longest silence between two stream events before the stream is a `Timeout`.
+    pub stall_timeout: Duration,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl Default for BedrockOptions {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(250),
+            start_timeout: Duration::from_secs(120),
+            stall_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Streams chat through Bedrock's ConverseStream API.
+#[derive(Debug, Clone)]
+pub struct BedrockProvider {
+    client: Client,
+    region: Arc<str>,
+    options: BedrockOptions,
+}
+
+impl BedrockProvider {
+    /// A provider using `config` (credentials, region and endpoint as resolved by `aws-config`).
+    pub fn new(config: &SdkConfig, options: BedrockOptions) -> Self {
+        let region = config.region().map_or_else(
+            || crate::region::DEFAULT_REGION.to_owned(),
+            ToString::to_string,
+        );
+        let retry = RetryConfig::standard()
+            .with_max_attempts(options.max_attempts.max(1))
+            .with_initial_backoff(options.initial_backoff);
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(options.connect_timeout)
+            .operation_timeout(options.start_timeout)
+            .build();
+        let service = aws_sdk_bedrockruntime::config::Builder::from(config)
+            .retry_config(retry)
+            .timeout_config(timeouts)
+            .build();
+        Self {
+            client: Client::from_conf(service),
+            region: region.into(),
+            options,
+        }
+    }
+
+    /// The region requests go to.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn start(
+        client: &Client,
+        built: &ConverseRequest,
+    ) -> Result<
+        aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
+        SdkError<
+            aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamError,
+            aws_sdk_bedrockruntime::config::http::HttpResponse,
+        >,
+    > {
+        client
+            .converse_stream()
+            .model_id(&built.model_id)
+            .set_system((!built.system.is_empty()).then(|| built.system.clone()))
+            .set_messages(Some(built.messages.clone()))
+            .set_tool_config(built.tool_config.clone())
+            .inference_config(built.inference.clone())
+            .set_additional_model_request_fields(built.additional_fields.clone())
+            .send()
+            .await
+    }
+}
+
+fn stream_error(
+    err: &SdkError<ConverseStreamOutputError, aws_smithy_types::event_stream::RawMessage>,
+    context: CallContext<'_>,
+) -> ProviderError {
+    match err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let mut error = classify(
+                inner.code(),
+                inner.message().unwrap_or_default(),
+                None,
+                context,
+            );
+            if error.kind == ErrorKind::Other {
+                error.kind = ErrorKind::StreamInterrupted;
+            }
+            error
+        }
+        other => ProviderError::new(
+            ErrorKind::StreamInterrupted,
+            format!("the response stream broke off: {}", chain(other)),
+        ),
+    }
+}
+
+impl Provider for BedrockProvider {
+    fn stream(&self, request: ProviderRequest) -> EventStream {
+        let client = self.client.clone();
+        let region = self.region.clone();
+        let stall = self.options.stall_timeout;
+        Box::pin(stream! {
+            let model = request.model.clone();
+            let context = CallContext { model: &model.id, region: &region };
+            let built = match request::build(&request) {
+                Ok(built) => built,
+                Err(error) => {
+                    yield StreamMapper::new(&model.provider, &model.id).fail(error);
+                    return;
+                }
+            };
+            let mut mapper = StreamMapper::new(&model.provider, &model.id).with_tool_names(built.tool_names.clone());
+            let output = match Self::start(&client, &built).await {
+                Ok(output) => output,
+                Err(err) => {
+                    yield mapper.fail(from_sdk_error(&err, context));
+                    return;
+                }
+            };
+            let mut receiver = output.stream;
+            loop {
+                match tokio::time::timeout(stall, receiver.recv()).await {
+                    Err(_) => {
+                        let error = ProviderError::new(
+                            ErrorKind::Timeout,
+                            format!("no event from Bedrock for {} s", stall.as_secs_f32()),
+                        );
+                        yield mapper.fail(error);
+                        return;
+                    }
+                    Ok(Ok(Some(event))) => match mapper.on_event(event) {
+                        Ok(events) => {
+                            for event in events {
+                                yield event;
+                            }
+                        }
+                        Err(error) => {
+                            yield mapper.fail(error);
+                            return;
+                        }
+                    },
+                    Ok(Ok(None)) => {
+                        yield mapper.finish();
+                        return;
+                    }
+                    Ok(Err(err)) => {
+                        yield mapper.fail(stream_error(&err, context));
+                        return;
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// Whether an event ends a stream.
+pub fn is_terminal(event: &StreamEvent) -> bool {
+    matches!(event, StreamEvent::Done { .. } | StreamEvent::Error { .. })
+}

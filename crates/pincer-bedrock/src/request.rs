@@ -1,0 +1,543 @@
+//! A Pincer conversation → a valid ConverseStream request.
+//!
+//! Bedrock rejects many conversations real clients produce. This module repairs what it can and
+//! reports clearly what it cannot, so that a request never fails with a raw Bedrock 400:
+//! - adjacent messages of the same role are merged, tool results are grouped into one user turn
+//!   (ahead of any text), and empty messages in the history are dropped;
+//! - a tool call without a result gets a synthetic error result; a result for a call that is not
+//!   in the preceding turn becomes text;
+//! - `toolConfig` is sent whenever the history holds tool blocks, even when no tools are offered;
+//! - tool names and call ids are made valid for Bedrock (see `tools`);
+//! - thinking blocks are replayed (with their signatures) only to the model that produced them;
+//! - limits and reasoning are resolved by `reasoning`, cache points placed for models that cache.
+
+use aws_sdk_bedrockruntime::types::{
+    AnyToolChoice, AutoToolChoice, CachePointBlock, CachePointType, CacheTtl, ContentBlock,
+    ConversationRole, ImageBlock, ImageFormat, ImageSource, InferenceConfiguration,
+    Message as BedrockMessage, ReasoningContentBlock, ReasoningTextBlock, SpecificToolChoice,
+    SystemContentBlock, Tool as BedrockTool, ToolChoice as BedrockToolChoice, ToolConfiguration,
+    ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification,
+    ToolUseBlock,
+};
+use aws_smithy_types::{Blob, Document};
+use pincer_core::{
+    AssistantContent, CacheRetention, ErrorKind, Image, Message, ProviderError, ProviderRequest,
+    ToolChoice, ToolResultContent, UserContent,
+};
+use serde_json::{Value, json};
+
+use crate::document::to_document;
+use crate::reasoning::{self, Inference};
+use crate::tools::{ToolNames, bedrock_call_id};
+
+/// Everything a ConverseStream call needs, built and checked.
+#[derive(Debug, Clone)]
+pub struct ConverseRequest {
+    /// Model id (or inference-profile id / ARN).
+    pub model_id: String,
+    /// System prompt blocks.
+    pub system: Vec<SystemContentBlock>,
+    /// The conversation, alternating roles, starting with the user.
+    pub messages: Vec<BedrockMessage>,
+    /// Tools and tool choice.
+    pub tool_config: Option<ToolConfiguration>,
+    /// Limits and sampling.
+    pub inference: InferenceConfiguration,
+    /// Reasoning settings and other model-specific fields.
+    pub additional_fields: Option<Document>,
+    /// How tool names were rewritten, to map them back.
+    pub tool_names: ToolNames,
+    /// What the reasoning settings resolved to.
+    pub resolved: Inference,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Image(Image),
+    Thinking {
+        text: String,
+        signature: String,
+    },
+    Redacted(Vec<u8>),
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
+    ToolResult {
+        id: String,
+        name: String,
+        content: Vec<ToolResultContent>,
+        is_error: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Turn {
+    role: Role,
+    parts: Vec<Part>,
+}
+
+fn invalid(message: impl Into<String>) -> ProviderError {
+    ProviderError::new(ErrorKind::Validation, message)
+}
+
+/// Builds the request for `request.model` from `request.conversation`.
+pub fn build(request: &ProviderRequest) -> Result<ConverseRequest, ProviderError> {
+    let model = &request.model;
+    let conversation = &request.conversation;
+    if conversation.messages.is_empty() {
+        return Err(invalid(
+            "the conversation has no messages; send at least one user message",
+        ));
+    }
+    if let Some(Message::User { content }) = conversation.messages.last() {
+        if !content.iter().any(has_content) {
+            return Err(invalid(
+                "the last user message is empty; say something or attach an image",
+            ));
+        }
+    }
+    let mut names = ToolNames::default();
+    let mut turns = Vec::new();
+    for message in &conversation.messages {
+        turns.push(convert_message(message, request, &mut names)?);
+    }
+    let mut turns = normalize(turns);
+    pair_tool_calls(&mut turns);
+    if turns.first().is_some_and(|t| t.role == Role::Assistant) {
+        turns.insert(
+            0,
+            Turn {
+                role: Role::User,
+                parts: vec![Part::Text("(conversation continues)".to_owned())],
+            },
+        );
+    }
+    if let Some(last) = turns.last_mut().filter(|t| t.role == Role::Assistant) {
+        // Bedrock rejects a final assistant turn ending in whitespace.
+        if let Some(Part::Text(text)) = last.parts.last_mut() {
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+        }
+        last.parts
+            .retain(|p| !matches!(p, Part::Text(t) if t.is_empty()));
+    }
+    let history_has_tools = turns
+        .iter()
+        .flat_map(|t| &t.parts)
+        .any(|p| matches!(p, Part::ToolUse { .. } | Part::ToolResult { .. }));
+    let tool_config = tool_config(request, &mut names, &turns, history_has_tools)?;
+    let cache = model.prompt_cache && request.options.cache_retention != CacheRetention::None;
+    let cache_point = || {
+        let mut point = CachePointBlock::builder().r#type(CachePointType::Default);
+        if request.options.cache_retention == CacheRetention::Long {
+            point = point.ttl(CacheTtl::OneHour);
+        }
+        point.build().map_err(|e| invalid(e.to_string()))
+    };
+    let mut system = Vec::new();
+    if let Some(prompt) = conversation
+        .system
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        system.push(SystemContentBlock::Text(prompt.to_owned()));
+        if cache {
+            system.push(SystemContentBlock::CachePoint(cache_point()?));
+        }
+    }
+    let last_user = turns.iter().rposition(|t| t.role == Role::User);
+    let mut messages = Vec::with_capacity(turns.len());
+    for (i, turn) in turns.into_iter().enumerate() {
+        let mut content = Vec::with_capacity(turn.parts.len() + 1);
+        for part in turn.parts {
+            content.push(to_block(
+                part,
+                model.accepts_images() || model.input.is_empty(),
+            )?);
+        }
+        if cache && Some(i) == last_user {
+            content.push(ContentBlock::CachePoint(cache_point()?));
+        }
+        let role = match turn.role {
+            Role::User => ConversationRole::User,
+            Role::Assistant => ConversationRole::Assistant,
+        };
+        messages.push(
+            BedrockMessage::builder()
+                .role(role)
+                .set_content(Some(content))
+                .build()
+                .map_err(|e| invalid(e.to_string()))?,
+        );
+    }
+    let resolved = reasoning::resolve(model, &request.options);
+    let inference = InferenceConfiguration::builder()
+        .max_tokens(i32::try_from(resolved.max_tokens).unwrap_or(i32::MAX))
+        .set_temperature(resolved.temperature)
+        .set_top_p(resolved.top_p)
+        .set_stop_sequences(
+            (!request.options.stop.is_empty()).then(|| request.options.stop.clone()),
+        )
+        .build();
+    Ok(ConverseRequest {
+        model_id: model.id.clone(),
+        system,
+        messages,
+        tool_config,
+        inference,
+        additional_fields: resolved.additional_fields.as_ref().map(to_document),
+        tool_names: names,
+        resolved,
+    })
+}
+
+fn has_content(block: &UserContent) -> bool {
+    match block {
+        UserContent::Text { text } => !text.trim().is_empty(),
+        UserContent::Image(_) => true,
+    }
+}
+
+fn convert_message(
+    message: &Message,
+    request: &ProviderRequest,
+    names: &mut ToolNames,
+) -> Result<Turn, ProviderError> {
+    Ok(match message {
+        Message::User { content } => Turn {
+            role: Role::User,
+            parts: content
+                .iter()
+                .filter(|block| has_content(block))
+                .map(|block| match block {
+                    UserContent::Text { text } => Part::Text(text.clone()),
+                    UserContent::Image(image) => Part::Image(image.clone()),
+                })
+                .collect(),
+        },
+        Message::Assistant(assistant) => {
+            let same_model =
+                assistant.provider == request.model.provider && assistant.model == request.model.id;
+            let parts = assistant
+                .content
+                .iter()
+                .filter_map(|block| match block {
+                    AssistantContent::Text { text } if !text.trim().is_empty() => {
+                        Some(Part::Text(text.clone()))
+                    }
+                    AssistantContent::Thinking {
+                        text,
+                        signature: Some(signature),
+                    } if same_model && !signature.is_empty() && !text.is_empty() => {
+                        Some(Part::Thinking {
+                            text: text.clone(),
+                            signature: signature.clone(),
+                        })
+                    }
+                    AssistantContent::RedactedThinking { data } if same_model => {
+                        Some(Part::Redacted(data.clone()))
+                    }
+                    AssistantContent::ToolCall(call) => Some(Part::ToolUse {
+                        id: bedrock_call_id(&call.id),
+                        name: names.bedrock_name(&call.name),
+                        input: if call.arguments.is_object() {
+                            call.arguments.clone()
+                        } else {
+                            json!({})
+                        },
+                    }),
+                    _ => None,
+                })
+                .collect();
+            Turn {
+                role: Role::Assistant,
+                parts,
+            }
+        }
+        Message::ToolResult(result) => Turn {
+            role: Role::User,
+            parts: vec![Part::ToolResult {
+                id: bedrock_call_id(&result.tool_call_id),
+                name: result.tool_name.clone(),
+                content: result.content.clone(),
+                is_error: result.is_error,
+            }],
+        },
+    })
+}
+
+/// Drops empty turns and merges adjacent turns of the same role (tool results first).
+fn normalize(turns: Vec<Turn>) -> Vec<Turn> {
+    let mut out: Vec<Turn> = Vec::with_capacity(turns.len());
+    for turn in turns.into_iter().filter(|t| !t.parts.is_empty()) {
+        match out.last_mut() {
+            Some(last) if last.role == turn.role => last.parts.extend(turn.parts),
+            _ => out.push(turn),
+        }
+    }
+    for turn in out.iter_mut().filter(|t| t.role == Role::User) {
+        turn.parts
+            .sort_by_key(|p| !matches!(p, Part::ToolResult { .. }));
+    }
+    out
+}
+
+/// Makes every tool call answered by the next user turn, and every result answer a call.
+fn pair_tool_calls(turns: &mut Vec<Turn>) {
+    let mut i = 0;
+    while i < turns.len() {
+        if turns[i].role == Role::User {
+            let calls: Vec<String> = if i > 0 {
+                tool_use_ids(&turns[i - 1])
+            } else {
+                Vec::new()
+            };
+            orphan_results_to_text(&mut turns[i], &calls);
+        } else {
+            let calls = tool_use_ids(&turns[i]);
+            if !calls.is_empty() {
+                if turns.get(i + 1).is_none_or(|t| t.role != Role::User) {
+                    turns.insert(
+                        i + 1,
+                        Turn {
+                            role: Role::User,
+                            parts: Vec::new(),
+                        },
+                    );
+                }
+                let next = &mut turns[i + 1];
+                let answered: Vec<String> = next
+                    .parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        Part::ToolResult { id, .. } => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let missing: Vec<Part> = calls
+                    .iter()
+                    .filter(|id| !answered.contains(id))
+                    .map(|id| Part::ToolResult {
+                        id: id.clone(),
+                        name: String::new(),
+                        content: vec![ToolResultContent::Text {
+                            text: "No result was provided for this tool call.".to_owned(),
+                        }],
+                        is_error: true,
+                    })
+                    .collect();
+                next.parts.splice(0..0, missing);
+            }
+        }
+        i += 1;
+    }
+}
+
+fn tool_use_ids(turn: &Turn) -> Vec<String> {
+    turn.parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::ToolUse { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn orphan_results_to_text(turn: &mut Turn, calls: &[String]) {
+    for part in &mut turn.parts {
+        if let Part::ToolResult {
+            id, name, content, ..
+        } = part
+        {
+            if !calls.contains(id) {
+                let text: Vec<String> = content
+                    .iter()
+                    .map(|c| match c {
+                        ToolResultContent::Text { text } => text.clone(),
+                        ToolResultContent::Json { value } => value.to_string(),
+                        ToolResultContent::Image(_) => "[image]".to_owned(),
+                    })
+                    .collect();
+                *part = Part::Text(format!(
+                    "Result of tool `{name}` (call {id}): {}",
+                    text.join("\n")
+                ));
+            }
+        }
+    }
+    turn.parts
+        .sort_by_key(|p| !matches!(p, Part::ToolResult { .. }));
+}
+
+fn tool_config(
+    request: &ProviderRequest,
+    names: &mut ToolNames,
+    turns: &[Turn],
+    history_has_tools: bool,
+) -> Result<Option<ToolConfiguration>, ProviderError> {
+    let offered = &request.conversation.tools;
+    let choice = &request.options.tool_choice;
+    if (offered.is_empty() || *choice == ToolChoice::None) && !history_has_tools {
+        return Ok(None);
+    }
+    let mut specs = Vec::new();
+    let mut declared = Vec::new();
+    for tool in offered {
+        let name = names.bedrock_name(&tool.name);
+        declared.push(name.clone());
+        let schema = if tool.parameters.is_object() {
+            tool.parameters.clone()
+        } else {
+            json!({"type": "object"})
+        };
+        specs.push(spec(
+            &name,
+            Some(tool.description.as_str()).filter(|d| !d.is_empty()),
+            &schema,
+        )?);
+    }
+    // Tools used in the history but not offered now must still be declared.
+    for part in turns.iter().flat_map(|t| &t.parts) {
+        if let Part::ToolUse { name, .. } = part {
+            if !declared.contains(name) {
+                declared.push(name.clone());
+                specs.push(spec(
+                    name,
+                    Some("(no longer offered)"),
+                    &json!({"type": "object", "properties": {}}),
+                )?);
+            }
+        }
+    }
+    if specs.is_empty() {
+        return Ok(None);
+    }
+    let bedrock_choice = match choice {
+        ToolChoice::Required if !offered.is_empty() => {
+            Some(BedrockToolChoice::Any(AnyToolChoice::builder().build()))
+        }
+        ToolChoice::Named(name) if offered.iter().any(|t| &t.name == name) => {
+            Some(BedrockToolChoice::Tool(
+                SpecificToolChoice::builder()
+                    .name(names.bedrock_name(name))
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?,
+            ))
+        }
+        ToolChoice::Named(name) => {
+            return Err(invalid(format!(
+                "tool_choice names `{name}`, which is not among the tools offered"
+            )));
+        }
+        _ => Some(BedrockToolChoice::Auto(AutoToolChoice::builder().build())),
+    };
+    ToolConfiguration::builder()
+        .set_tools(Some(specs))
+        .set_tool_choice(bedrock_choice)
+        .build()
+        .map(Some)
+        .map_err(|e| invalid(e.to_string()))
+}
+
+fn spec(
+    name: &str,
+    description: Option<&str>,
+    schema: &Value,
+) -> Result<BedrockTool, ProviderError> {
+    ToolSpecification::builder()
+        .name(name)
+        .set_description(description.map(str::to_owned))
+        .input_schema(ToolInputSchema::Json(to_document(schema)))
+        .build()
+        .map(BedrockTool::ToolSpec)
+        .map_err(|e| invalid(e.to_string()))
+}
+
+fn image_block(image: &Image, allowed: bool) -> Result<ImageBlock, ProviderError> {
+    if !allowed {
+        return Err(invalid("this model does not accept images"));
+    }
+    let format = match image.media_type.to_ascii_lowercase().as_str() {
+        "image/png" => ImageFormat::Png,
+        "image/jpeg" | "image/jpg" => ImageFormat::Jpeg,
+        "image/gif" => ImageFormat::Gif,
+        "image/webp" => ImageFormat::Webp,
+        other => {
+            return Err(invalid(format!(
+                "images of type `{other}` are not supported; use png, jpeg, gif or webp"
+            )));
+        }
+    };
+    ImageBlock::builder()
+        .format(format)
+        .source(ImageSource::Bytes(Blob::new(image.data.clone())))
+        .build()
+        .map_err(|e| invalid(e.to_string()))
+}
+
+fn to_block(part: Part, images_allowed: bool) -> Result<ContentBlock, ProviderError> {
+    Ok(match part {
+        Part::Text(text) => ContentBlock::Text(text),
+        Part::Image(image) => ContentBlock::Image(image_block(&image, images_allowed)?),
+        Part::Thinking { text, signature } => {
+            ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(
+                ReasoningTextBlock::builder()
+                    .text(text)
+                    .signature(signature)
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?,
+            ))
+        }
+        Part::Redacted(data) => {
+            ContentBlock::ReasoningContent(ReasoningContentBlock::RedactedContent(Blob::new(data)))
+        }
+        Part::ToolUse { id, name, input } => ContentBlock::ToolUse(
+            ToolUseBlock::builder()
+                .tool_use_id(id)
+                .name(name)
+                .input(to_document(&input))
+                .build()
+                .map_err(|e| invalid(e.to_string()))?,
+        ),
+        Part::ToolResult {
+            id,
+            content,
+            is_error,
+            ..
+        } => {
+            let mut blocks = Vec::with_capacity(content.len());
+            for item in content {
+                blocks.push(match item {
+                    ToolResultContent::Text { text } if text.is_empty() => continue,
+                    ToolResultContent::Text { text } => ToolResultContentBlock::Text(text),
+                    ToolResultContent::Json { value } => {
+                        ToolResultContentBlock::Json(to_document(&value))
+                    }
+                    ToolResultContent::Image(image) => {
+                        ToolResultContentBlock::Image(image_block(&image, images_allowed)?)
+                    }
+                });
+            }
+            if blocks.is_empty() {
+                blocks.push(ToolResultContentBlock::Text("(empty result)".to_owned()));
+            }
+            ContentBlock::ToolResult(
+                ToolResultBlock::builder()
+                    .tool_use_id(id)
+                    .set_content(Some(blocks))
+                    .set_status(is_error.then_some(ToolResultStatus::Error))
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?,
+            )
+        }
+    })
+}
