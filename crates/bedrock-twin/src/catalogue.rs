@@ -1,0 +1,286 @@
+//! The model catalogue: foundation models and inference profiles as the control plane lists
+//! them, plus the facts the runtime needs (output limits, model access, how a model may be
+//! invoked). The built-in catalogue is `data/catalogue.json`; `--catalogue` replaces it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{AwsError, TwinError};
+
+/// Output-token limit used for a model the catalogue gives no limit for.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+const BUILT_IN: &str = include_str!("../data/catalogue.json");
+
+/// On-disk shape of a catalogue file. `modelSummaries` uses the exact shape of a
+/// `ListFoundationModels` answer, `inferenceProfileSummaries` that of `ListInferenceProfiles`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CatalogueFile {
+    #[serde(default)]
+    enable_access_to_all_models_by_default: Option<Value>,
+    #[serde(default)]
+    model_summaries: Vec<Value>,
+    #[serde(default)]
+    inference_profile_summaries: Vec<Value>,
+    #[serde(default)]
+    twin: TwinExtras,
+}
+
+/// Twin-only facts stored next to the catalogue (never sent on the wire).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TwinExtras {
+    /// Model ids the caller has no access to (`AccessDeniedException`).
+    #[serde(default)]
+    no_access: Vec<String>,
+    /// Output-token limits by model id, for models whose summary has none.
+    #[serde(default)]
+    max_tokens: HashMap<String, u32>,
+}
+
+/// The catalogue the twin serves.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    enable_access_to_all: Option<Value>,
+    models: Vec<Value>,
+    profiles: Vec<Value>,
+    no_access: HashSet<String>,
+    max_tokens: HashMap<String, u32>,
+}
+
+/// What a runtime model identifier resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocable {
+    /// The foundation model that answers.
+    pub model_id: String,
+    /// Its provider name as listed.
+    pub provider: String,
+    /// Largest `maxTokens` the model accepts.
+    pub max_tokens: u32,
+    /// Whether `ConverseStream` is allowed.
+    pub streaming: bool,
+}
+
+impl Catalogue {
+    /// The built-in catalogue.
+    pub fn built_in() -> Result<Self, TwinError> {
+        Self::from_json(BUILT_IN, "built-in")
+    }
+
+    /// A catalogue with no models and no profiles.
+    pub fn empty() -> Self {
+        Self {
+            enable_access_to_all: None,
+            models: Vec::new(),
+            profiles: Vec::new(),
+            no_access: HashSet::new(),
+            max_tokens: HashMap::new(),
+        }
+    }
+
+    /// Parses a catalogue from JSON text; `origin` names it in errors.
+    pub fn from_json(text: &str, origin: &str) -> Result<Self, TwinError> {
+        let file: CatalogueFile =
+            serde_json::from_str(text).map_err(|source| TwinError::CatalogueParse {
+                path: origin.to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            enable_access_to_all: file.enable_access_to_all_models_by_default,
+            models: file.model_summaries,
+            profiles: file.inference_profile_summaries,
+            no_access: file.twin.no_access.into_iter().collect(),
+            max_tokens: file.twin.max_tokens,
+        })
+    }
+
+    /// Reads a catalogue file.
+    pub fn from_file(path: &Path) -> Result<Self, TwinError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TwinError::CatalogueRead {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// The `enableAccessToAllModelsByDefault` field of `ListFoundationModels`, if any.
+    pub fn enable_access_to_all(&self) -> Option<&Value> {
+        self.enable_access_to_all.as_ref()
+    }
+
+    /// All model summaries, in catalogue order.
+    pub fn models(&self) -> &[Value] {
+        &self.models
+    }
+
+    /// All inference profile summaries, in catalogue order.
+    pub fn profiles(&self) -> &[Value] {
+        &self.profiles
+    }
+
+    /// Finds a model by id or ARN.
+    pub fn find_model(&self, id: &str) -> Option<&Value> {
+        let id = id.rsplit_once("foundation-model/").map_or(id, |(_, rest)| rest);
+        self.models.iter().find(|m| str_field(m, "modelId") == Some(id))
+    }
+
+    /// Finds an inference profile by id or ARN.
+    pub fn find_profile(&self, id: &str) -> Option<&Value> {
+        self.profiles.iter().find(|p| {
+            str_field(p, "inferenceProfileId") == Some(id)
+                || str_field(p, "inferenceProfileArn") == Some(id)
+        })
+    }
+
+    /// Resolves the model identifier of a runtime call (model id, model ARN, profile id or
+    /// profile ARN) the way Bedrock does, refusing what Bedrock refuses.
+    pub fn resolve_invocation(&self, id: &str) -> Result<Invocable, AwsError> {
+        if let Some(profile) = self.find_profile(id) {
+            let target = profile
+                .get("models")
+                .and_then(Value::as_array)
+                .and_then(|models| models.first())
+                .and_then(|m| str_field(m, "modelArn"))
+                .and_then(|arn| arn.rsplit_once("foundation-model/"))
+                .map(|(_, model)| model)
+                .ok_or_else(AwsError::invalid_model)?;
+            let model = self.find_model(target).ok_or_else(AwsError::invalid_model)?;
+            return self.invocable(model);
+        }
+        let model = self.find_model(id).ok_or_else(AwsError::invalid_model)?;
+        let types = string_list(model, "inferenceTypesSupported");
+        if !types.iter().any(|t| t == "ON_DEMAND") {
+            let model_id = str_field(model, "modelId").unwrap_or(id);
+            if types.iter().any(|t| t == "INFERENCE_PROFILE") {
+                return Err(AwsError::validation(format!(
+                    "Invocation of model ID {model_id} with on-demand throughput isn't supported. Retry your request with the ID or ARN of an inference profile that contains this model."
+                )));
+            }
+            return Err(AwsError::validation(
+                "The provided model doesn't support on-demand throughput.",
+            ));
+        }
+        self.invocable(model)
+    }
+
+    fn invocable(&self, model: &Value) -> Result<Invocable, AwsError> {
+        let model_id = str_field(model, "modelId").unwrap_or_default().to_owned();
+        if self.no_access.contains(&model_id) {
+            return Err(AwsError::no_model_access());
+        }
+        if !string_list(model, "outputModalities")
+            .iter()
+            .any(|m| m == "TEXT")
+        {
+            return Err(AwsError::validation(
+                "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+            ));
+        }
+        let listed = model
+            .pointer("/converse/maxTokensMaximum")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok());
+        let max_tokens = listed
+            .or_else(|| self.max_tokens.get(&model_id).copied())
+            .unwrap_or(DEFAULT_MAX_TOKENS);
+        Ok(Invocable {
+            provider: str_field(model, "providerName")
+                .unwrap_or_default()
+                .to_owned(),
+            streaming: model
+                .get("responseStreamingSupported")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            max_tokens,
+            model_id,
+        })
+    }
+}
+
+/// A string field of a JSON object.
+pub(crate) fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+/// A list-of-strings field of a JSON object (missing or null is empty).
+pub(crate) fn string_list(value: &Value, key: &str) -> Vec<String> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_covers_the_discovery_cases() {
+        let c = Catalogue::built_in().unwrap();
+        let providers: HashSet<_> = c
+            .models()
+            .iter()
+            .filter_map(|m| str_field(m, "providerName"))
+            .collect();
+        for p in ["Mistral AI", "Meta", "Amazon", "DeepSeek", "Anthropic"] {
+            assert!(providers.contains(p), "{p}");
+        }
+        for prefix in ["us.", "eu.", "apac.", "global."] {
+            assert!(
+                c.profiles().iter().any(|p| str_field(p, "inferenceProfileId")
+                    .is_some_and(|id| id.starts_with(prefix))),
+                "{prefix}"
+            );
+        }
+        assert!(
+            c.profiles()
+                .iter()
+                .any(|p| str_field(p, "type") == Some("APPLICATION"))
+        );
+        assert!(c.models().iter().any(|m| m.pointer("/modelLifecycle/status")
+            == Some(&Value::from("LEGACY"))));
+    }
+
+    #[test]
+    fn profile_only_model_is_refused_by_base_id() {
+        let c = Catalogue::built_in().unwrap();
+        let err = c
+            .resolve_invocation("anthropic.claude-sonnet-4-20250514-v1:0")
+            .unwrap_err();
+        assert!(err.message.contains("with on-demand throughput isn't supported"));
+        let ok = c
+            .resolve_invocation("us.anthropic.claude-sonnet-4-20250514-v1:0")
+            .unwrap();
+        assert_eq!(ok.model_id, "anthropic.claude-sonnet-4-20250514-v1:0");
+        assert_eq!(ok.max_tokens, 65536);
+    }
+
+    #[test]
+    fn unknown_and_denied_models() {
+        let c = Catalogue::built_in().unwrap();
+        assert_eq!(
+            c.resolve_invocation("us.does-not-exist-model-v1:0")
+                .unwrap_err()
+                .message,
+            crate::error::INVALID_MODEL_ID
+        );
+        assert_eq!(
+            c.resolve_invocation("meta.llama3-70b-instruct-v1:0")
+                .unwrap_err()
+                .error_type,
+            "AccessDeniedException"
+        );
+        assert!(c.resolve_invocation("amazon.titan-embed-text-v2:0").is_err());
+    }
+}

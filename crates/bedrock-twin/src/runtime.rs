@@ -1,0 +1,221 @@
+//! The runtime (`bedrock-runtime`): `Converse` and `ConverseStream` with scripted replies,
+//! faults, knobs and replay.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use serde_json::Value;
+
+use crate::error::AwsError;
+use crate::faults::{self, Fault, UnknownFault};
+use crate::replay::{self, REPLAY_HEADER};
+use crate::script;
+use crate::state::{AppState, RequestCtx};
+use crate::stream::{self as frames, EVENT_STREAM_CONTENT_TYPE, Frame};
+use crate::validate;
+
+/// Separator between a model id and a twin directive (`~throttle`, `~replay=path.bin`).
+pub(crate) const DIRECTIVE_SEPARATOR: char = '~';
+
+/// `POST /model/{modelId}/converse`.
+pub(crate) async fn converse(
+    State(state): State<Arc<AppState>>,
+    Path(model): Path<String>,
+    Extension(ctx): Extension<RequestCtx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(&state, &model, &ctx, &headers, &body, false)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /model/{modelId}/converse-stream`.
+pub(crate) async fn converse_stream(
+    State(state): State<Arc<AppState>>,
+    Path(model): Path<String>,
+    Extension(ctx): Extension<RequestCtx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(&state, &model, &ctx, &headers, &body, true)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+enum Directive<'a> {
+    None,
+    Replay(&'a str),
+    Fault(Fault),
+}
+
+fn split_model(model: &str) -> Result<(&str, Directive<'_>), AwsError> {
+    let Some((id, directive)) = model.split_once(DIRECTIVE_SEPARATOR) else {
+        return Ok((model, Directive::None));
+    };
+    if let Some(path) = directive.strip_prefix("replay=") {
+        return Ok((id, Directive::Replay(path)));
+    }
+    let fault = directive
+        .parse()
+        .map_err(|e: UnknownFault| AwsError::validation(e.to_string()))?;
+    Ok((id, Directive::Fault(fault)))
+}
+
+async fn handle(
+    state: &AppState,
+    model: &str,
+    ctx: &RequestCtx,
+    headers: &HeaderMap,
+    body: &[u8],
+    streaming: bool,
+) -> Result<Response, AwsError> {
+    let (model_id, directive) = split_model(model)?;
+    let replay_header = headers.get(REPLAY_HEADER).and_then(|v| v.to_str().ok());
+    let mut fault = ctx.fault;
+    match directive {
+        Directive::Replay(path) => return replay::serve(state.vectors_dir.as_deref(), path).await,
+        Directive::Fault(f) => {
+            faults::pre_response(f, &state.fail_counters, &format!("{f:?}|{}", ctx.fault_key))?;
+            fault = Some(f);
+        }
+        Directive::None => {}
+    }
+    if let Some(path) = replay_header {
+        return replay::serve(state.vectors_dir.as_deref(), path).await;
+    }
+    let invocable = state.catalogue.resolve_invocation(model_id)?;
+    if streaming && !invocable.streaming {
+        return Err(AwsError::validation(
+            "The model is unsupported for streaming. Try again with a model that supports streaming.",
+        ));
+    }
+    let request: Value = serde_json::from_slice(body)
+        .map_err(|e| AwsError::serialization(format!("Could not parse the request body: {e}")))?;
+    let checked = validate::check(&request, &invocable)?;
+    let knobs = state.knobs.with_headers(headers);
+    let reply = script::reply(&request, &invocable.model_id, &checked, &knobs, &state.cache);
+    let delay = match fault {
+        Some(Fault::Slow { ms }) => Duration::from_millis(ms),
+        _ => knobs.effective_delay(),
+    };
+    let deltas = reply
+        .blocks
+        .iter()
+        .map(script::Block::delta_count)
+        .sum::<usize>();
+    let latency_ms = u64::try_from(delay.as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_mul(deltas as u64)
+        .saturating_add(u64::from(!knobs.zero_delay) * 3);
+    if !streaming {
+        return converse_answer(&reply, latency_ms, fault, delay, deltas).await;
+    }
+    let frames = frames::reply_frames(&reply, latency_ms, ctx.serial);
+    Ok((
+        [(header::CONTENT_TYPE, EVENT_STREAM_CONTENT_TYPE)],
+        stream_body(frames, delay, fault),
+    )
+        .into_response())
+}
+
+async fn converse_answer(
+    reply: &script::Reply,
+    latency_ms: u64,
+    fault: Option<Fault>,
+    delay: Duration,
+    deltas: usize,
+) -> Result<Response, AwsError> {
+    match fault {
+        Some(Fault::Midstream { exception, .. }) => return Err(exception.as_http_error()),
+        Some(Fault::Reset { .. }) => {
+            let failing = stream::iter([Err::<Bytes, std::io::Error>(std::io::Error::other(
+                "connection reset by fault injection",
+            ))]);
+            return Ok(Body::from_stream(failing).into_response());
+        }
+        Some(Fault::Stall { secs }) => tokio::time::sleep(Duration::from_secs(secs)).await,
+        _ => {}
+    }
+    let total = delay.saturating_mul(u32::try_from(deltas).unwrap_or(u32::MAX));
+    if !total.is_zero() {
+        tokio::time::sleep(total).await;
+    }
+    let body = frames::converse_body(reply, latency_ms).to_string();
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// One step of a streamed answer.
+enum Step {
+    Send(Duration, Bytes),
+    Fail,
+}
+
+fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> {
+    let mut steps = Vec::with_capacity(frames.len() + 1);
+    let mut sent_deltas = 0u32;
+    for (i, frame) in frames.into_iter().enumerate() {
+        if frame.is_delta {
+            match fault {
+                Some(Fault::Midstream { exception, after }) if sent_deltas >= after => {
+                    steps.push(Step::Send(Duration::ZERO, frames::exception(exception)));
+                    return steps;
+                }
+                Some(Fault::Reset { after }) if sent_deltas >= after => {
+                    steps.push(Step::Fail);
+                    return steps;
+                }
+                _ => {}
+            }
+            sent_deltas += 1;
+        }
+        let mut wait = if frame.is_delta { delay } else { Duration::ZERO };
+        if i == 1
+            && let Some(Fault::Stall { secs }) = fault
+        {
+            wait += Duration::from_secs(secs);
+        }
+        steps.push(Step::Send(wait, frame.bytes));
+    }
+    steps
+}
+
+fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Body {
+    let steps = plan(frames, delay, fault);
+    let immediate = steps
+        .iter()
+        .all(|s| matches!(s, Step::Send(wait, _) if wait.is_zero()));
+    if immediate {
+        let mut all = Vec::with_capacity(steps.iter().map(|s| match s {
+            Step::Send(_, b) => b.len(),
+            Step::Fail => 0,
+        }).sum());
+        for step in steps {
+            if let Step::Send(_, bytes) = step {
+                all.extend_from_slice(&bytes);
+            }
+        }
+        return Body::from(all);
+    }
+    let body = stream::unfold(steps.into_iter(), |mut steps| async move {
+        match steps.next()? {
+            Step::Send(wait, bytes) => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                Some((Ok(bytes), steps))
+            }
+            Step::Fail => Some((
+                Err(std::io::Error::other("connection reset by fault injection")),
+                steps,
+            )),
+        }
+    });
+    Body::from_stream(body)
+}

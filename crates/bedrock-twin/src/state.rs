@@ -1,0 +1,72 @@
+//! Shared state of a running twin.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::auth::KeyStore;
+use crate::catalogue::Catalogue;
+use crate::faults::{FailCounters, Fault, Knobs};
+use crate::script::PromptCache;
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) catalogue: Catalogue,
+    pub(crate) keys: Arc<KeyStore>,
+    pub(crate) global_fault: Option<Fault>,
+    pub(crate) fail_counters: FailCounters,
+    pub(crate) knobs: Knobs,
+    pub(crate) cache: PromptCache,
+    pub(crate) vectors_dir: Option<PathBuf>,
+    requests: AtomicU64,
+}
+
+impl AppState {
+    pub(crate) fn new(
+        catalogue: Catalogue,
+        keys: Arc<KeyStore>,
+        global_fault: Option<Fault>,
+        knobs: Knobs,
+        vectors_dir: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            catalogue,
+            keys,
+            global_fault,
+            fail_counters: FailCounters::default(),
+            knobs,
+            cache: PromptCache::default(),
+            vectors_dir,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// A fresh request number.
+    pub(crate) fn next_request(&self) -> u64 {
+        self.requests.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// What the authentication layer learned, handed to the handlers.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestCtx {
+    pub(crate) fault: Option<Fault>,
+    pub(crate) fault_key: String,
+    pub(crate) serial: u64,
+}
+
+/// A request id in the shape AWS uses.
+pub(crate) fn request_id(serial: u64) -> String {
+    let mixed = serial
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(17);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (mixed >> 32) as u32,
+        (mixed >> 16) as u16,
+        (mixed >> 4) as u16 & 0xfff,
+        serial as u16 & 0xfff,
+        serial & 0xffff_ffff_ffff
+    )
+}
