@@ -14,6 +14,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use pincer_core::env::EnvVars;
 use serde::Serialize;
 
+use crate::aws::Environment;
 use crate::errors::chain;
 
 /// The source as the seed document orders them.
@@ -122,14 +123,14 @@ fn provider_name(features: &[AwsCredentialFeature]) -> Option<&'static str> {
 }
 
 /// The seed-order source, from the environment alone.
-pub fn seed_source() -> CredentialSource {
-    if EnvVars::get(EnvVars::AWS_BEARER_TOKEN_BEDROCK).is_some() {
+pub fn seed_source(env: &dyn Environment) -> CredentialSource {
+    if env.var(EnvVars::AWS_BEARER_TOKEN_BEDROCK).is_some() {
         CredentialSource::BearerToken
-    } else if EnvVars::get(EnvVars::AWS_ACCESS_KEY_ID).is_some()
-        && EnvVars::get(EnvVars::AWS_SECRET_ACCESS_KEY).is_some()
+    } else if env.var(EnvVars::AWS_ACCESS_KEY_ID).is_some()
+        && env.var(EnvVars::AWS_SECRET_ACCESS_KEY).is_some()
     {
         CredentialSource::EnvironmentKeys
-    } else if let Some(profile) = EnvVars::get_string(EnvVars::AWS_PROFILE) {
+    } else if let Some(profile) = env.var(EnvVars::AWS_PROFILE) {
         CredentialSource::Profile(profile)
     } else {
         CredentialSource::DefaultChain
@@ -137,8 +138,8 @@ pub fn seed_source() -> CredentialSource {
 }
 
 /// Resolves `config`'s credentials chain within `deadline` and reports the source.
-pub async fn detect(config: &SdkConfig, deadline: Duration) -> CredentialReport {
-    let source = seed_source();
+pub async fn detect(config: &SdkConfig, env: &dyn Environment, deadline: Duration) -> CredentialReport {
+    let source = seed_source(env);
     let mut report = CredentialReport {
         source,
         provider: None,

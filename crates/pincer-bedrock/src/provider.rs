@@ -117,25 +117,27 @@ fn stream_error(
     err: &SdkError<ConverseStreamOutputError, aws_smithy_types::event_stream::RawMessage>,
     context: CallContext<'_>,
 ) -> ProviderError {
-    match err {
-        SdkError::ServiceError(service) => {
-            let inner = service.err();
-            let mut error = classify(
-                inner.code(),
-                inner.message().unwrap_or_default(),
-                None,
-                context,
-            );
-            if error.kind == ErrorKind::Other {
-                error.kind = ErrorKind::StreamInterrupted;
-            }
-            error
-        }
-        other => ProviderError::new(
+    let SdkError::ServiceError(service) = err else {
+        return ProviderError::new(
             ErrorKind::StreamInterrupted,
-            format!("the response stream broke off: {}", chain(other)),
-        ),
+            format!("the response stream broke off: {}", chain(err)),
+        );
+    };
+    // Exception frames arrive as modelled variants; their code is the variant.
+    let inner = service.err();
+    let code = match inner {
+        ConverseStreamOutputError::ThrottlingException(_) => "ThrottlingException",
+        ConverseStreamOutputError::ModelStreamErrorException(_) => "ModelStreamErrorException",
+        ConverseStreamOutputError::InternalServerException(_) => "InternalServerException",
+        ConverseStreamOutputError::ServiceUnavailableException(_) => "ServiceUnavailableException",
+        ConverseStreamOutputError::ValidationException(_) => "ValidationException",
+        _ => inner.code().unwrap_or("ModelStreamErrorException"),
+    };
+    let mut error = classify(Some(code), inner.message().unwrap_or_default(), None, context);
+    if error.kind == ErrorKind::Other {
+        error.kind = ErrorKind::StreamInterrupted;
     }
+    error
 }
 
 impl Provider for BedrockProvider {

@@ -7,6 +7,8 @@
 
 use pincer_core::env::EnvVars;
 
+use crate::aws::Environment;
+
 /// The region used when nothing else names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
@@ -27,14 +29,17 @@ pub enum RegionSource {
 
 /// The region from explicit config and the environment (the profile is consulted by the SDK
 /// loader when this returns `None`).
-pub fn region_from_env(explicit: Option<&str>) -> Option<(String, RegionSource)> {
+pub fn region_from_env(
+    explicit: Option<&str>,
+    env: &dyn Environment,
+) -> Option<(String, RegionSource)> {
     if let Some(region) = explicit.filter(|r| !r.is_empty()) {
         return Some((region.to_owned(), RegionSource::Config));
     }
-    if let Some(region) = EnvVars::get_string(EnvVars::AWS_REGION) {
+    if let Some(region) = env.var(EnvVars::AWS_REGION) {
         return Some((region, RegionSource::AwsRegion));
     }
-    EnvVars::get_string(EnvVars::AWS_DEFAULT_REGION)
+    env.var(EnvVars::AWS_DEFAULT_REGION)
         .map(|region| (region, RegionSource::AwsDefaultRegion))
 }
 

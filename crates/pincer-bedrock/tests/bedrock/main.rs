@@ -1,0 +1,10 @@
+//! The Bedrock provider against the Bedrock twin over loopback, through the official SDK.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, missing_docs)]
+
+mod common;
+mod chat;
+mod credentials;
+mod faults;
+mod scenarios;
+mod vectors;
