@@ -100,7 +100,13 @@ async fn handle(
         .map_err(|e| AwsError::serialization(format!("Could not parse the request body: {e}")))?;
     let checked = validate::check(&request, &invocable)?;
     let knobs = state.knobs.with_headers(headers);
-    let reply = script::reply(&request, &invocable.model_id, &checked, &knobs, &state.cache);
+    let reply = script::reply(
+        &request,
+        &invocable.model_id,
+        &checked,
+        &knobs,
+        &state.cache,
+    );
     let delay = match fault {
         Some(Fault::Slow { ms }) => Duration::from_millis(ms),
         _ => knobs.effective_delay(),
@@ -175,7 +181,11 @@ fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> 
             }
             sent_deltas += 1;
         }
-        let mut wait = if frame.is_delta { delay } else { Duration::ZERO };
+        let mut wait = if frame.is_delta {
+            delay
+        } else {
+            Duration::ZERO
+        };
         if i == 1
             && let Some(Fault::Stall { secs }) = fault
         {
@@ -192,10 +202,15 @@ fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Bod
         .iter()
         .all(|s| matches!(s, Step::Send(wait, _) if wait.is_zero()));
     if immediate {
-        let mut all = Vec::with_capacity(steps.iter().map(|s| match s {
-            Step::Send(_, b) => b.len(),
-            Step::Fail => 0,
-        }).sum());
+        let mut all = Vec::with_capacity(
+            steps
+                .iter()
+                .map(|s| match s {
+                    Step::Send(_, b) => b.len(),
+                    Step::Fail => 0,
+                })
+                .sum(),
+        );
         for step in steps {
             if let Step::Send(_, bytes) = step {
                 all.extend_from_slice(&bytes);

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+pub use aws_config::Region;
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use pincer_core::env::EnvVars;
 
 use crate::region::{DEFAULT_REGION, RegionSource, region_from_env};
@@ -46,11 +47,20 @@ pub struct AwsSetup {
 /// Loads the SDK configuration from the process environment; `explicit_region` (from Pincer's
 /// config) wins over the environment.
 pub async fn load(explicit_region: Option<&str>) -> AwsSetup {
-    load_with(aws_config::defaults(BehaviorVersion::latest()), explicit_region, &ProcessEnvironment).await
+    load_with(
+        aws_config::defaults(BehaviorVersion::latest()),
+        explicit_region,
+        &ProcessEnvironment,
+    )
+    .await
 }
 
 /// Like [`load`], with a prepared loader and the environment it reads.
-pub async fn load_with(loader: ConfigLoader, explicit_region: Option<&str>, env: &dyn Environment) -> AwsSetup {
+pub async fn load_with(
+    loader: ConfigLoader,
+    explicit_region: Option<&str>,
+    env: &dyn Environment,
+) -> AwsSetup {
     let from_env = region_from_env(explicit_region, env);
     let mut loader = loader;
     if let Some((region, _)) = &from_env {

@@ -138,7 +138,11 @@ pub fn seed_source(env: &dyn Environment) -> CredentialSource {
 }
 
 /// Resolves `config`'s credentials chain within `deadline` and reports the source.
-pub async fn detect(config: &SdkConfig, env: &dyn Environment, deadline: Duration) -> CredentialReport {
+pub async fn detect(
+    config: &SdkConfig,
+    env: &dyn Environment,
+    deadline: Duration,
+) -> CredentialReport {
     let source = seed_source(env);
     let mut report = CredentialReport {
         source,

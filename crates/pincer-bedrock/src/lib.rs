@@ -5,6 +5,7 @@ pub mod aws;
 pub mod credentials;
 pub mod document;
 pub mod errors;
+pub mod known;
 pub mod provider;
 pub mod reasoning;
 pub mod region;

@@ -38,6 +38,9 @@ pub struct BedrockOptions {
     pub stall_timeout: Duration,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
+    /// Endpoint URL instead of the regional one (a VPC endpoint, a proxy, the twin). The SDK's
+    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` works too, without this.
+    pub endpoint: Option<String>,
 }
 
 impl Default for BedrockOptions {
@@ -48,6 +51,7 @@ impl Default for BedrockOptions {
             start_timeout: Duration::from_secs(120),
             stall_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(5),
+            endpoint: None,
         }
     }
 }
@@ -74,10 +78,13 @@ impl BedrockProvider {
             .connect_timeout(options.connect_timeout)
             .operation_timeout(options.start_timeout)
             .build();
-        let service = aws_sdk_bedrockruntime::config::Builder::from(config)
+        let mut service = aws_sdk_bedrockruntime::config::Builder::from(config)
             .retry_config(retry)
-            .timeout_config(timeouts)
-            .build();
+            .timeout_config(timeouts);
+        if let Some(endpoint) = &options.endpoint {
+            service = service.endpoint_url(endpoint);
+        }
+        let service = service.build();
         Self {
             client: Client::from_conf(service),
             region: region.into(),
@@ -133,7 +140,12 @@ fn stream_error(
         ConverseStreamOutputError::ValidationException(_) => "ValidationException",
         _ => inner.code().unwrap_or("ModelStreamErrorException"),
     };
-    let mut error = classify(Some(code), inner.message().unwrap_or_default(), None, context);
+    let mut error = classify(
+        Some(code),
+        inner.message().unwrap_or_default(),
+        None,
+        context,
+    );
     if error.kind == ErrorKind::Other {
         error.kind = ErrorKind::StreamInterrupted;
     }

@@ -98,12 +98,12 @@ pub fn build(request: &ProviderRequest) -> Result<ConverseRequest, ProviderError
             "the conversation has no messages; send at least one user message",
         ));
     }
-    if let Some(Message::User { content }) = conversation.messages.last() {
-        if !content.iter().any(has_content) {
-            return Err(invalid(
-                "the last user message is empty; say something or attach an image",
-            ));
-        }
+    if let Some(Message::User { content }) = conversation.messages.last()
+        && !content.iter().any(has_content)
+    {
+        return Err(invalid(
+            "the last user message is empty; say something or attach an image",
+        ));
     }
     let mut names = ToolNames::default();
     let mut turns = Vec::new();
@@ -357,21 +357,20 @@ fn orphan_results_to_text(turn: &mut Turn, calls: &[String]) {
         if let Part::ToolResult {
             id, name, content, ..
         } = part
+            && !calls.contains(id)
         {
-            if !calls.contains(id) {
-                let text: Vec<String> = content
-                    .iter()
-                    .map(|c| match c {
-                        ToolResultContent::Text { text } => text.clone(),
-                        ToolResultContent::Json { value } => value.to_string(),
-                        ToolResultContent::Image(_) => "[image]".to_owned(),
-                    })
-                    .collect();
-                *part = Part::Text(format!(
-                    "Result of tool `{name}` (call {id}): {}",
-                    text.join("\n")
-                ));
-            }
+            let text: Vec<String> = content
+                .iter()
+                .map(|c| match c {
+                    ToolResultContent::Text { text } => text.clone(),
+                    ToolResultContent::Json { value } => value.to_string(),
+                    ToolResultContent::Image(_) => "[image]".to_owned(),
+                })
+                .collect();
+            *part = Part::Text(format!(
+                "Result of tool `{name}` (call {id}): {}",
+                text.join("\n")
+            ));
         }
     }
     turn.parts
@@ -407,15 +406,15 @@ fn tool_config(
     }
     // Tools used in the history but not offered now must still be declared.
     for part in turns.iter().flat_map(|t| &t.parts) {
-        if let Part::ToolUse { name, .. } = part {
-            if !declared.contains(name) {
-                declared.push(name.clone());
-                specs.push(spec(
-                    name,
-                    Some("(no longer offered)"),
-                    &json!({"type": "object", "properties": {}}),
-                )?);
-            }
+        if let Part::ToolUse { name, .. } = part
+            && !declared.contains(name)
+        {
+            declared.push(name.clone());
+            specs.push(spec(
+                name,
+                Some("(no longer offered)"),
+                &json!({"type": "object", "properties": {}}),
+            )?);
         }
     }
     if specs.is_empty() {

@@ -42,6 +42,55 @@ pub enum Command {
     /// Read and edit the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Chat with a model: one message with -m (or piped on stdin), else an interactive session.
+    Chat(ChatArgs),
+}
+
+/// `pincer chat`
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The message to send (one turn). Without it, the message is read from stdin when piped,
+    /// and an interactive session starts on a terminal.
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Model as `provider/model-id`; default: `agents.defaults.model.primary` (then its fallbacks).
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub model: Option<String>,
+    /// System prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// Reasoning effort, for models that reason (shown dimmed on stderr).
+    #[arg(long, value_enum, default_value_t = ThinkingLevel::Off)]
+    pub thinking: ThinkingLevel,
+    /// Attach an image (png, jpeg, gif, webp); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub image: Vec<std::path::PathBuf>,
+    /// Output token limit (clamped to the model's).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f32>,
+    /// Print one JSON event per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--thinking` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ThinkingLevel {
+    /// No reasoning.
+    Off,
+    /// The least.
+    Minimal,
+    /// A little.
+    Low,
+    /// Some.
+    Medium,
+    /// A lot.
+    High,
+    /// As much as the model allows.
+    Xhigh,
 }
 
 /// `pincer config …`

@@ -35,6 +35,9 @@ pub fn main() -> ExitCode {
             if exit::is_broken_pipe(&err) {
                 return ExitStatus::Success.into();
             }
+            if err.is::<commands::chat::Interrupted>() {
+                return ExitCode::from(commands::chat::interrupted_code());
+            }
             printer.error(&err);
             exit::classify(&err).into()
         }

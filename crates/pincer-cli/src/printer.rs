@@ -62,6 +62,18 @@ impl Printer {
         out.flush()
     }
 
+    /// Writes `text` to stderr as is, dimmed when colour is on (streamed reasoning, prompts).
+    pub fn err_dim(&self, text: &str) {
+        let mut err = self.stderr();
+        let _ = write!(err, "{}", text.dimmed());
+        let _ = err.flush();
+    }
+
+    /// Whether status lines are shown.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// A status line on stderr (silenced by `--quiet`).
     pub fn status(&self, line: &str) {
         if !self.quiet {
@@ -72,6 +84,11 @@ impl Printer {
     /// A warning on stderr (never silenced).
     pub fn warn(&self, line: &str) {
         let _ = writeln!(self.stderr(), "{}: {line}", "warning".yellow().bold());
+    }
+
+    /// A one-line error on stderr (for failures reported without ending the program).
+    pub fn warn_error(&self, line: &str) {
+        let _ = writeln!(self.stderr(), "{}: {line}", "error".red().bold());
     }
 
     /// An error and its causes on stderr.

@@ -11,8 +11,8 @@ use futures_util::StreamExt;
 use pincer_bedrock::aws::{AwsSetup, load_with};
 use pincer_bedrock::provider::{BedrockOptions, BedrockProvider};
 use pincer_core::{
-    AssistantMessage, Conversation, Message, Modality, Model, Prices, Provider, ProviderRequest, ReasoningStyle,
-    RequestOptions, StreamEvent,
+    AssistantMessage, Conversation, Message, Modality, Model, Prices, Provider, ProviderRequest,
+    ReasoningStyle, RequestOptions, StreamEvent,
 };
 
 /// A Claude model on a US inference profile: budget thinking, images, prompt caching.
@@ -34,7 +34,12 @@ pub fn model(id: &str) -> Model {
         name: id.into(),
         reasoning,
         input: vec![Modality::Text, Modality::Image],
-        prices: Prices { input: 3.0, output: 15.0, cache_read: 0.3, cache_write: 3.75 },
+        prices: Prices {
+            input: 3.0,
+            output: 15.0,
+            cache_read: 0.3,
+            cache_write: 3.75,
+        },
         context_window: 200_000,
         max_tokens,
         prompt_cache: cache,
@@ -46,12 +51,18 @@ pub fn base_env(twin: &RunningTwin) -> HashMap<String, String> {
     let mut env = HashMap::new();
     for (key, value) in [
         ("AWS_ACCESS_KEY_ID", bedrock_twin::DEFAULT_ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", bedrock_twin::DEFAULT_SECRET_ACCESS_KEY),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            bedrock_twin::DEFAULT_SECRET_ACCESS_KEY,
+        ),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", twin.url()),
         ("AWS_ENDPOINT_URL_BEDROCK", twin.url()),
         ("AWS_CONFIG_FILE", "/nonexistent/aws/config"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws/credentials"),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws/credentials",
+        ),
         ("AWS_EC2_METADATA_DISABLED", "true"),
     ] {
         env.insert(key.to_owned(), value.to_owned());
@@ -72,6 +83,7 @@ pub fn fast_options() -> BedrockOptions {
         start_timeout: Duration::from_secs(20),
         stall_timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
+        endpoint: None,
     }
 }
 
@@ -92,13 +104,27 @@ impl Harness {
         Self { twin, provider }
     }
 
-    pub async fn events(&self, model_id: &str, conversation: Conversation, options: RequestOptions) -> Vec<StreamEvent> {
-        let request = ProviderRequest { model: model(model_id), conversation, options };
+    pub async fn events(
+        &self,
+        model_id: &str,
+        conversation: Conversation,
+        options: RequestOptions,
+    ) -> Vec<StreamEvent> {
+        let request = ProviderRequest {
+            model: model(model_id),
+            conversation,
+            options,
+        };
         self.provider.stream(request).collect().await
     }
 
     /// Runs a request and returns the final message; panics on an error event.
-    pub async fn answer(&self, model_id: &str, conversation: Conversation, options: RequestOptions) -> AssistantMessage {
+    pub async fn answer(
+        &self,
+        model_id: &str,
+        conversation: Conversation,
+        options: RequestOptions,
+    ) -> AssistantMessage {
         let events = self.events(model_id, conversation, options).await;
         match events.last() {
             Some(StreamEvent::Done { message }) => message.clone(),
@@ -112,7 +138,11 @@ impl Harness {
 }
 
 pub fn ask(text: &str) -> Conversation {
-    Conversation { system: None, messages: vec![Message::user_text(text)], tools: vec![] }
+    Conversation {
+        system: None,
+        messages: vec![Message::user_text(text)],
+        tools: vec![],
+    }
 }
 
 /// The error event's kind and partial message; panics on success.

@@ -18,7 +18,11 @@ async fn check(env: &HashMap<String, String>) -> (CredentialReport, Option<Strea
     let setup = setup(env).await;
     let report = detect(&setup.config, env, Duration::from_secs(5)).await;
     let provider = BedrockProvider::new(&setup.config, fast_options());
-    let request = ProviderRequest { model: model(HAIKU3), conversation: ask("who am I"), options: RequestOptions::default() };
+    let request = ProviderRequest {
+        model: model(HAIKU3),
+        conversation: ask("who am I"),
+        options: RequestOptions::default(),
+    };
     let last = provider.stream(request).collect::<Vec<_>>().await.pop();
     (report, last)
 }
@@ -37,7 +41,9 @@ fn done(event: &Option<StreamEvent>) -> bool {
 #[tokio::test]
 async fn environment_keys_and_session_token() {
     let mut config = TwinConfig::default();
-    config.keys.push(AccessKey::new("AKIDTEMP", "temp-secret").with_session_token("temp-session"));
+    config
+        .keys
+        .push(AccessKey::new("AKIDTEMP", "temp-secret").with_session_token("temp-session"));
     let twin = Twin::start(config).await.unwrap();
     let env = base_env(&twin);
     let (report, last) = check(&env).await;
@@ -57,7 +63,9 @@ async fn environment_keys_and_session_token() {
     // A wrong secret is an auth error naming no secret.
     env.insert("AWS_SECRET_ACCESS_KEY".into(), "wrong-secret-XYZ".into());
     let (_, last) = check(&env).await;
-    let Some(StreamEvent::Error { error, .. }) = last else { panic!("{last:?}") };
+    let Some(StreamEvent::Error { error, .. }) = last else {
+        panic!("{last:?}")
+    };
     assert_eq!(error.kind, pincer_core::ErrorKind::Auth, "{error}");
     assert!(!error.to_string().contains("wrong-secret-XYZ"));
     twin.stop().await;
@@ -79,10 +87,16 @@ async fn profile_file() {
     .unwrap();
     let mut env = without_keys(base_env(&twin));
     env.insert("AWS_PROFILE".into(), "work".into());
-    env.insert("AWS_SHARED_CREDENTIALS_FILE".into(), credentials.display().to_string());
+    env.insert(
+        "AWS_SHARED_CREDENTIALS_FILE".into(),
+        credentials.display().to_string(),
+    );
     let (report, last) = check(&env).await;
     assert_eq!(report.source, CredentialSource::Profile("work".into()));
-    assert_eq!(report.provider.as_deref(), Some("shared config/credentials files"));
+    assert_eq!(
+        report.provider.as_deref(),
+        Some("shared config/credentials files")
+    );
     assert!(done(&last), "{last:?}");
     twin.stop().await;
 }
@@ -91,7 +105,10 @@ async fn profile_file() {
 async fn bearer_token() {
     let twin = Twin::start(TwinConfig::default()).await.unwrap();
     let mut env = without_keys(base_env(&twin));
-    env.insert("AWS_BEARER_TOKEN_BEDROCK".into(), bedrock_twin::DEFAULT_BEARER_TOKEN.into());
+    env.insert(
+        "AWS_BEARER_TOKEN_BEDROCK".into(),
+        bedrock_twin::DEFAULT_BEARER_TOKEN.into(),
+    );
     let (report, last) = check(&env).await;
     assert_eq!(report.source, CredentialSource::BearerToken);
     assert!(report.present);
@@ -101,13 +118,22 @@ async fn bearer_token() {
 
 #[tokio::test]
 async fn ecs_container_endpoint() {
-    let config = TwinConfig { ecs_port: Some(0), ..TwinConfig::default() };
+    let config = TwinConfig {
+        ecs_port: Some(0),
+        ..TwinConfig::default()
+    };
     let twin = Twin::start(config).await.unwrap();
     let mut env = without_keys(base_env(&twin));
-    env.insert("AWS_CONTAINER_CREDENTIALS_FULL_URI".into(), twin.ecs_url().unwrap().to_owned());
+    env.insert(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI".into(),
+        twin.ecs_url().unwrap().to_owned(),
+    );
     let (report, last) = check(&env).await;
     assert_eq!(report.source, CredentialSource::DefaultChain);
-    assert_eq!(report.provider.as_deref(), Some("container credentials (ECS/EKS endpoint)"));
+    assert_eq!(
+        report.provider.as_deref(),
+        Some("container credentials (ECS/EKS endpoint)")
+    );
     assert!(report.present && report.temporary);
     assert!(done(&last), "{last:?}");
     twin.stop().await;
@@ -115,14 +141,23 @@ async fn ecs_container_endpoint() {
 
 #[tokio::test]
 async fn instance_role_with_no_environment_variables() {
-    let config = TwinConfig { imds_port: Some(0), ..TwinConfig::default() };
+    let config = TwinConfig {
+        imds_port: Some(0),
+        ..TwinConfig::default()
+    };
     let twin = Twin::start(config).await.unwrap();
     let mut env = without_keys(base_env(&twin));
     env.remove("AWS_EC2_METADATA_DISABLED");
-    env.insert("AWS_EC2_METADATA_SERVICE_ENDPOINT".into(), twin.imds_url().unwrap().to_owned());
+    env.insert(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT".into(),
+        twin.imds_url().unwrap().to_owned(),
+    );
     let (report, last) = check(&env).await;
     assert_eq!(report.source, CredentialSource::DefaultChain);
-    assert_eq!(report.provider.as_deref(), Some("EC2 instance role (IMDSv2)"));
+    assert_eq!(
+        report.provider.as_deref(),
+        Some("EC2 instance role (IMDSv2)")
+    );
     assert!(report.present && report.temporary && report.expiry.is_some());
     assert!(done(&last), "{last:?}");
     // Honouring AWS_EC2_METADATA_DISABLED: the same machine then has no credentials.
@@ -140,8 +175,17 @@ async fn no_credentials_at_all() {
     assert_eq!(report.source, CredentialSource::DefaultChain);
     assert!(!report.present);
     assert!(report.error.is_some());
-    let Some(StreamEvent::Error { error, .. }) = last else { panic!("{last:?}") };
+    let Some(StreamEvent::Error { error, .. }) = last else {
+        panic!("{last:?}")
+    };
     assert_eq!(error.kind, pincer_core::ErrorKind::Auth, "{error}");
-    assert!(error.hint.as_deref().unwrap_or_default().contains("AWS_PROFILE"), "{error}");
+    assert!(
+        error
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("AWS_PROFILE"),
+        "{error}"
+    );
     twin.stop().await;
 }

@@ -16,7 +16,11 @@ fn faulty(fault: &str) -> String {
 async fn run(harness: &Harness, model_id: &str, text: &str) -> Vec<StreamEvent> {
     let mut m = model(HAIKU3);
     m.id = model_id.to_owned();
-    let request = ProviderRequest { model: m, conversation: ask(text), options: RequestOptions::default() };
+    let request = ProviderRequest {
+        model: m,
+        conversation: ask(text),
+        options: RequestOptions::default(),
+    };
     harness.provider.stream(request).collect().await
 }
 
@@ -25,10 +29,16 @@ async fn throttling_is_retried_within_the_attempt_budget() {
     // Four attempts: three throttled answers, then success.
     let harness = Harness::with(TwinConfig::default(), fast_options()).await;
     let events = run(&harness, &faulty("fail-first:3"), "eventually").await;
-    assert!(matches!(events.last(), Some(StreamEvent::Done { .. })), "{events:?}");
+    assert!(
+        matches!(events.last(), Some(StreamEvent::Done { .. })),
+        "{events:?}"
+    );
     harness.stop().await;
     // Three attempts are not enough for three failures.
-    let options = pincer_bedrock::provider::BedrockOptions { max_attempts: 3, ..fast_options() };
+    let options = pincer_bedrock::provider::BedrockOptions {
+        max_attempts: 3,
+        ..fast_options()
+    };
     let harness = Harness::with(TwinConfig::default(), options).await;
     let events = run(&harness, &faulty("fail-first:3"), "never").await;
     let (error, partial) = error_of(&events);
@@ -55,17 +65,28 @@ async fn midstream_exceptions_keep_the_partial_message() {
     let harness = Harness::start().await;
     for (exception, kind) in [
         ("modelStreamErrorException", ErrorKind::StreamInterrupted),
-        ("throttlingException", ErrorKind::Throttled { retry_after: None }),
+        (
+            "throttlingException",
+            ErrorKind::Throttled { retry_after: None },
+        ),
         ("internalServerException", ErrorKind::ServiceUnavailable),
         ("serviceUnavailableException", ErrorKind::ServiceUnavailable),
         ("validationException", ErrorKind::Validation),
     ] {
-        let events = run(&harness, &faulty(&format!("midstream-{exception}:2")), "a fairly long prompt that streams").await;
+        let events = run(
+            &harness,
+            &faulty(&format!("midstream-{exception}:2")),
+            "a fairly long prompt that streams",
+        )
+        .await;
         let (error, partial) = error_of(&events);
         assert_eq!(error.kind, kind, "{exception}: {error}");
         assert!(!partial.text().is_empty(), "{exception}: partial text lost");
         assert_eq!(partial.stop_reason, StopReason::Error);
-        let deltas = events.iter().filter(|e| matches!(e, StreamEvent::TextDelta { .. })).count();
+        let deltas = events
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::TextDelta { .. }))
+            .count();
         assert_eq!(deltas, 2, "{exception}: {events:?}");
     }
     harness.stop().await;
@@ -74,7 +95,12 @@ async fn midstream_exceptions_keep_the_partial_message() {
 #[tokio::test]
 async fn reset_mid_stream_is_an_interruption() {
     let harness = Harness::start().await;
-    let events = run(&harness, &faulty("reset:2"), "a fairly long prompt that streams").await;
+    let events = run(
+        &harness,
+        &faulty("reset:2"),
+        "a fairly long prompt that streams",
+    )
+    .await;
     let (error, partial) = error_of(&events);
     assert_eq!(error.kind, ErrorKind::StreamInterrupted, "{error}");
     assert!(!partial.text().is_empty());
@@ -83,7 +109,10 @@ async fn reset_mid_stream_is_an_interruption() {
 
 #[tokio::test]
 async fn a_stall_times_out() {
-    let options = pincer_bedrock::provider::BedrockOptions { stall_timeout: Duration::from_millis(500), ..fast_options() };
+    let options = pincer_bedrock::provider::BedrockOptions {
+        stall_timeout: Duration::from_millis(500),
+        ..fast_options()
+    };
     let harness = Harness::with(TwinConfig::default(), options).await;
     let events = run(&harness, &faulty("stall:30"), "stall please").await;
     let (error, _) = error_of(&events);
@@ -96,9 +125,15 @@ async fn dropping_the_stream_cancels_it() {
     let harness = Harness::start().await;
     let mut m = model(HAIKU3);
     m.id = faulty("slow:200");
-    let request = ProviderRequest { model: m, conversation: ask("one two three four five six seven"), options: RequestOptions::default() };
+    let request = ProviderRequest {
+        model: m,
+        conversation: ask("one two three four five six seven"),
+        options: RequestOptions::default(),
+    };
     let mut stream = harness.provider.stream(request);
-    let first = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .unwrap();
     assert_eq!(first, Some(StreamEvent::Start));
     drop(stream);
     // The provider keeps serving after a cancelled request.
@@ -113,12 +148,19 @@ async fn unknown_and_profile_only_models_are_explained() {
     let (error, _) = error_of(&run(&harness, "us.does-not-exist-model-v1:0", "x").await);
     assert_eq!(error.kind, ErrorKind::InvalidModel, "{error}");
     // Claude 3.7 Sonnet is invocable only through an inference profile.
-    let (error, _) = error_of(&run(&harness, "anthropic.claude-3-7-sonnet-20250219-v1:0", "x").await);
+    let (error, _) =
+        error_of(&run(&harness, "anthropic.claude-3-7-sonnet-20250219-v1:0", "x").await);
     assert_eq!(
         error.kind,
-        ErrorKind::OnDemandNotSupported { profile_id: Some("us.anthropic.claude-3-7-sonnet-20250219-v1:0".into()) },
+        ErrorKind::OnDemandNotSupported {
+            profile_id: Some("us.anthropic.claude-3-7-sonnet-20250219-v1:0".into())
+        },
         "{error}"
     );
-    assert!(error.to_string().contains("us.anthropic.claude-3-7-sonnet-20250219-v1:0"));
+    assert!(
+        error
+            .to_string()
+            .contains("us.anthropic.claude-3-7-sonnet-20250219-v1:0")
+    );
     harness.stop().await;
 }

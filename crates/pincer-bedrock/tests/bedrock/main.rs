@@ -1,9 +1,16 @@
 //! The Bedrock provider against the Bedrock twin over loopback, through the official SDK.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    unreachable_pub,
+    missing_docs
+)]
 
-mod common;
 mod chat;
+mod common;
 mod credentials;
 mod faults;
 mod scenarios;

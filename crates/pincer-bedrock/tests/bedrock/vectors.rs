@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use bedrock_twin::TwinConfig;
 use futures_util::StreamExt;
 use pincer_core::env::EnvVars;
-use pincer_core::{AssistantContent, Provider, ProviderRequest, RequestOptions, StopReason, StreamEvent};
+use pincer_core::{
+    AssistantContent, Provider, ProviderRequest, RequestOptions, StopReason, StreamEvent,
+};
 use serde_json::Value;
 
 use crate::common::{HAIKU3, Harness, ask, fast_options, model};
@@ -19,8 +21,15 @@ fn vectors_dir() -> Option<PathBuf> {
     if dir.join("analysis.json").is_file() {
         return Some(dir);
     }
-    assert!(!EnvVars::is_true(EnvVars::CI), "the Bedrock vectors are missing at {}", dir.display());
-    eprintln!("skipping: no vectors at {} (set PINCER_VECTORS)", dir.display());
+    assert!(
+        !EnvVars::is_true(EnvVars::CI),
+        "the Bedrock vectors are missing at {}",
+        dir.display()
+    );
+    eprintln!(
+        "skipping: no vectors at {} (set PINCER_VECTORS)",
+        dir.display()
+    );
     None
 }
 
@@ -38,14 +47,20 @@ fn expected_from_frames(events_txt: &str) -> Expected {
     let mut expected = Expected::default();
     let mut tool_blocks: Vec<(i64, String, String)> = Vec::new();
     for line in events_txt.lines() {
-        let Some((kind, json)) = line.split_once('\t') else { continue };
+        let Some((kind, json)) = line.split_once('\t') else {
+            continue;
+        };
         let frame: Value = serde_json::from_str(json).unwrap();
         let index = frame["contentBlockIndex"].as_i64().unwrap_or(-1);
         match kind {
             "contentBlockStart" => {
                 let tool = &frame["start"]["toolUse"];
                 if tool.is_object() && tool["type"] != "server_tool_use" {
-                    tool_blocks.push((index, tool["name"].as_str().unwrap().to_owned(), String::new()));
+                    tool_blocks.push((
+                        index,
+                        tool["name"].as_str().unwrap().to_owned(),
+                        String::new(),
+                    ));
                 }
             }
             "contentBlockDelta" => {
@@ -63,10 +78,10 @@ fn expected_from_frames(events_txt: &str) -> Expected {
                 if reasoning.get("redactedContent").is_some() {
                     expected.redacted = true;
                 }
-                if let Some(input) = delta["toolUse"]["input"].as_str() {
-                    if let Some(block) = tool_blocks.iter_mut().find(|b| b.0 == index) {
-                        block.2.push_str(input);
-                    }
+                if let Some(input) = delta["toolUse"]["input"].as_str()
+                    && let Some(block) = tool_blocks.iter_mut().find(|b| b.0 == index)
+                {
+                    block.2.push_str(input);
                 }
             }
             _ => {}
@@ -74,7 +89,16 @@ fn expected_from_frames(events_txt: &str) -> Expected {
     }
     expected.tools = tool_blocks
         .into_iter()
-        .map(|(_, name, input)| (name, if input.is_empty() { serde_json::json!({}) } else { serde_json::from_str(&input).unwrap() }))
+        .map(|(_, name, input)| {
+            (
+                name,
+                if input.is_empty() {
+                    serde_json::json!({})
+                } else {
+                    serde_json::from_str(&input).unwrap()
+                },
+            )
+        })
         .collect();
     expected
 }
@@ -93,29 +117,48 @@ fn stop_reason(name: &str) -> StopReason {
 #[tokio::test]
 async fn every_capture_maps_to_the_recorded_message() {
     let Some(dir) = vectors_dir() else { return };
-    let analysis: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
-    let config = TwinConfig { vectors_dir: Some(dir.clone()), ..TwinConfig::default() };
+    let analysis: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
+    let config = TwinConfig {
+        vectors_dir: Some(dir.clone()),
+        ..TwinConfig::default()
+    };
     let harness = Harness::with(config, fast_options()).await;
     let mut checked = 0;
     for entry in analysis.as_array().unwrap() {
         for interaction in entry["interactions"].as_array().into_iter().flatten() {
-            let Some(bin) = interaction["bin"].as_str() else { continue };
+            let Some(bin) = interaction["bin"].as_str() else {
+                continue;
+            };
             let es = &interaction["es"];
-            let events_txt = std::fs::read_to_string(dir.join(bin.replace(".bin", ".events.txt"))).unwrap();
+            let events_txt =
+                std::fs::read_to_string(dir.join(bin.replace(".bin", ".events.txt"))).unwrap();
             let expected = expected_from_frames(&events_txt);
             let mut m = model(HAIKU3);
             m.id = format!("{HAIKU3}~replay={bin}");
-            let request = ProviderRequest { model: m, conversation: ask("replay"), options: RequestOptions::default() };
+            let request = ProviderRequest {
+                model: m,
+                conversation: ask("replay"),
+                options: RequestOptions::default(),
+            };
             let events: Vec<StreamEvent> = harness.provider.stream(request).collect().await;
             if events_txt.lines().any(|l| l.starts_with("exception:")) {
                 // A capture ending in an exception frame: a typed error, the text before it kept.
-                let Some(StreamEvent::Error { error, partial }) = events.last() else { panic!("{bin}: {:?}", events.last()) };
-                assert_eq!(error.kind, pincer_core::ErrorKind::StreamInterrupted, "{bin}");
+                let Some(StreamEvent::Error { error, partial }) = events.last() else {
+                    panic!("{bin}: {:?}", events.last())
+                };
+                assert_eq!(
+                    error.kind,
+                    pincer_core::ErrorKind::StreamInterrupted,
+                    "{bin}"
+                );
                 assert_eq!(partial.text(), expected.text, "{bin}: partial text");
                 checked += 1;
                 continue;
             }
-            let Some(StreamEvent::Done { message }) = events.last() else { panic!("{bin}: {:?}", events.last()) };
+            let Some(StreamEvent::Done { message }) = events.last() else {
+                panic!("{bin}: {:?}", events.last())
+            };
             assert_eq!(message.text(), expected.text, "{bin}: text");
             let thinking: String = message
                 .content
@@ -136,23 +179,52 @@ async fn every_capture_maps_to_the_recorded_message() {
                 .collect();
             assert_eq!(signature, expected.signature, "{bin}: signature");
             assert_eq!(
-                message.content.iter().any(|b| matches!(b, AssistantContent::RedactedThinking { .. })),
+                message
+                    .content
+                    .iter()
+                    .any(|b| matches!(b, AssistantContent::RedactedThinking { .. })),
                 expected.redacted,
                 "{bin}: redacted"
             );
-            let tools: Vec<(String, Value)> = message.tool_calls().map(|c| (c.name.clone(), c.arguments.clone())).collect();
+            let tools: Vec<(String, Value)> = message
+                .tool_calls()
+                .map(|c| (c.name.clone(), c.arguments.clone()))
+                .collect();
             assert_eq!(tools, expected.tools, "{bin}: tool calls");
             let stops = es["stops"].as_array().unwrap();
-            assert_eq!(message.stop_reason, stop_reason(stops[0].as_str().unwrap()), "{bin}: stop");
+            assert_eq!(
+                message.stop_reason,
+                stop_reason(stops[0].as_str().unwrap()),
+                "{bin}: stop"
+            );
             let usage = &es["usage"];
             let count = |key: &str| usage[key].as_u64().unwrap_or(0);
-            assert_eq!(message.usage.input, count("inputTokens"), "{bin}: input tokens");
-            assert_eq!(message.usage.output, count("outputTokens"), "{bin}: output tokens");
-            assert_eq!(message.usage.cache_read, count("cacheReadInputTokens"), "{bin}: cache read");
-            assert_eq!(message.usage.cache_write, count("cacheWriteInputTokens"), "{bin}: cache write");
+            assert_eq!(
+                message.usage.input,
+                count("inputTokens"),
+                "{bin}: input tokens"
+            );
+            assert_eq!(
+                message.usage.output,
+                count("outputTokens"),
+                "{bin}: output tokens"
+            );
+            assert_eq!(
+                message.usage.cache_read,
+                count("cacheReadInputTokens"),
+                "{bin}: cache read"
+            );
+            assert_eq!(
+                message.usage.cache_write,
+                count("cacheWriteInputTokens"),
+                "{bin}: cache write"
+            );
             checked += 1;
         }
     }
-    assert_eq!(checked, 37, "every capture with an event stream was checked");
+    assert_eq!(
+        checked, 37,
+        "every capture with an event stream was checked"
+    );
     harness.stop().await;
 }

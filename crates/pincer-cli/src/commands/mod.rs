@@ -1,5 +1,6 @@
 //! One module per command; [`run`] resolves what every command needs and dispatches.
 
+pub mod chat;
 pub mod config;
 
 use anyhow::Result;
@@ -25,5 +26,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
             ConfigCommand::Validate => config::validate::run(&location, printer),
             ConfigCommand::Schema => config::schema::run(printer),
         },
+        Command::Chat(args) => chat::run(&location, args, printer),
     }
 }

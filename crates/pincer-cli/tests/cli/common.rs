@@ -56,10 +56,18 @@ impl TestContext {
         std::fs::read_to_string(self.config_path()).unwrap()
     }
 
-    /// Insta filters replacing this context's paths with stable placeholders.
+    /// Insta filters replacing this context's paths, times and costs with stable placeholders.
     pub fn filters(&self) -> Vec<(String, String)> {
         let home = self.home().to_string_lossy().into_owned();
-        vec![(regex_escape(&home), "[HOME]".to_owned())]
+        vec![
+            (regex_escape(&home), "[HOME]".to_owned()),
+            (r"\$\d+\.\d+".to_owned(), "$[COST]".to_owned()),
+            (r"first token \d+ ms".to_owned(), "first token [MS] ms".to_owned()),
+            (r"\d+\.\d+ s\b".to_owned(), "[SECS] s".to_owned()),
+            (r#""(firstTokenMs|elapsedMs)":\d+"#.to_owned(), r#""$1":"[MS]""#.to_owned()),
+            (r#""costUsd":[0-9.e-]+"#.to_owned(), r#""costUsd":"[COST]""#.to_owned()),
+            (r"127\.0\.0\.1:\d+".to_owned(), "127.0.0.1:[PORT]".to_owned()),
+        ]
     }
 }
 
@@ -70,6 +78,43 @@ fn regex_escape(text: &str) -> String {
             escape.then_some('\\').into_iter().chain(std::iter::once(c))
         })
         .collect()
+}
+
+/// A Bedrock twin running on its own runtime for the duration of a test.
+pub struct TwinGuard {
+    runtime: tokio::runtime::Runtime,
+    twin: Option<bedrock_twin::RunningTwin>,
+}
+
+impl TwinGuard {
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let twin = runtime.block_on(bedrock_twin::Twin::start(bedrock_twin::TwinConfig::default())).unwrap();
+        Self { runtime, twin: Some(twin) }
+    }
+
+    pub fn url(&self) -> String {
+        self.twin.as_ref().unwrap().url().to_owned()
+    }
+
+    /// Points `command` at the twin with its default keys, through the SDK's standard variables.
+    pub fn configure(&self, command: &mut Command) {
+        command
+            .env("AWS_ACCESS_KEY_ID", bedrock_twin::DEFAULT_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", bedrock_twin::DEFAULT_SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", self.url())
+            .env("AWS_ENDPOINT_URL_BEDROCK", self.url())
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    }
+}
+
+impl Drop for TwinGuard {
+    fn drop(&mut self) {
+        if let Some(twin) = self.twin.take() {
+            self.runtime.block_on(twin.stop());
+        }
+    }
 }
 
 /// Runs a command and renders its exit code, stdout and stderr for a snapshot.

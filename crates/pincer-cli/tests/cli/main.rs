@@ -8,6 +8,7 @@
     missing_docs
 )] // test code: a panic is a failed test
 
+mod chat;
 mod common;
 mod config_get;
 mod config_path;

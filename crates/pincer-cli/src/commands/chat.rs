@@ -1,0 +1,409 @@
+//! `pincer chat`: stream a conversation with a model.
+//!
+//! One turn with `-m TEXT` (or text piped on stdin); an interactive session on a terminal
+//! otherwise (`/exit` or Ctrl-D to leave). The answer streams to stdout as it arrives; reasoning
+//! streams dimmed to stderr; a closing line on stderr gives tokens, cache tokens, cost and
+//! latency. `--json` prints one JSON object per event instead. When the default model fails
+//! before answering with an error another model may not have (throttling, no access, on-demand
+//! not supported, …), the configured fallbacks are tried in order. Ctrl-C cancels the answer:
+//! in a session the partial answer is kept and the session goes on; otherwise exit code 130.
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use futures_util::StreamExt;
+use pincer_config::{Config, ConfigLocation};
+use pincer_core::{
+    AssistantMessage, Conversation, ErrorKind, Image, Message, MessageBuilder, ModelRef,
+    ProviderError, ProviderRequest, ReasoningLevel, RequestOptions, StreamEvent, UserContent,
+};
+use pincer_gateway::providers::Providers;
+use pincer_gateway::resolve::{Resolved, resolve};
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+
+use crate::cli::{ChatArgs, ThinkingLevel};
+use crate::exit::{ExitStatus, UsageError};
+use crate::printer::Printer;
+
+/// Exit status after Ctrl-C (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
+/// Runs `pincer chat`.
+pub fn run(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> Result<ExitStatus> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(chat(location, args, printer))
+}
+
+async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> Result<ExitStatus> {
+    let config = Config::load(&location.path)?;
+    let candidates = candidates(&config, args.model.as_deref())?;
+    let images = args
+        .image
+        .iter()
+        .map(|p| read_image(p))
+        .collect::<Result<Vec<_>>>()?;
+    let options = RequestOptions {
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+        reasoning: level(args.thinking),
+        ..RequestOptions::default()
+    };
+    let providers = Providers::new(config.options.discovery().region, Default::default());
+    let session = Session {
+        candidates,
+        providers,
+        options,
+        json: args.json,
+        printer,
+    };
+    let mut conversation = Conversation {
+        system: args.system.clone(),
+        messages: Vec::new(),
+        tools: Vec::new(),
+    };
+    let one_shot = match args.message {
+        Some(text) => Some(text),
+        None if !std::io::stdin().is_terminal() => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the message from stdin")?;
+            Some(text)
+        }
+        None => None,
+    };
+    match one_shot {
+        Some(text) => {
+            conversation.messages.push(user_message(&text, images));
+            Ok(match session.turn(&conversation).await? {
+                Outcome::Answered(_) => ExitStatus::Success,
+                Outcome::Failed(_) => ExitStatus::Failure,
+                Outcome::Cancelled(_) => return Err(Interrupted.into()),
+            })
+        }
+        None => session.interactive(conversation, images).await,
+    }
+}
+
+/// Ctrl-C: the process exits 130.
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled")]
+pub struct Interrupted;
+
+/// The exit code for an interrupted command.
+pub fn interrupted_code() -> u8 {
+    INTERRUPTED
+}
+
+fn level(thinking: ThinkingLevel) -> ReasoningLevel {
+    match thinking {
+        ThinkingLevel::Off => ReasoningLevel::Off,
+        ThinkingLevel::Minimal => ReasoningLevel::Minimal,
+        ThinkingLevel::Low => ReasoningLevel::Low,
+        ThinkingLevel::Medium => ReasoningLevel::Medium,
+        ThinkingLevel::High => ReasoningLevel::High,
+        ThinkingLevel::Xhigh => ReasoningLevel::Xhigh,
+    }
+}
+
+fn candidates(config: &Config, explicit: Option<&str>) -> Result<Vec<Resolved>> {
+    let references: Vec<String> = match explicit {
+        Some(model) => vec![model.to_owned()],
+        None => {
+            let default = config.options.default_model();
+            let primary = default.and_then(|m| m.primary.clone()).ok_or_else(|| {
+                UsageError("no model to use: pass --model provider/model-id or set agents.defaults.model.primary".to_owned())
+            })?;
+            std::iter::once(primary)
+                .chain(
+                    default
+                        .and_then(|m| m.fallbacks.clone())
+                        .unwrap_or_default(),
+                )
+                .collect()
+        }
+    };
+    references
+        .iter()
+        .map(|text| {
+            let reference: ModelRef = text.parse().map_err(|e| UsageError(format!("{e}")))?;
+            resolve(&config.options, &reference).map_err(|e| UsageError(e.to_string()).into())
+        })
+        .collect()
+}
+
+fn read_image(path: &Path) -> Result<Image> {
+    let data = std::fs::read(path).with_context(|| format!("reading image {}", path.display()))?;
+    let media_type = if data.starts_with(&[0x89, b'P', b'N', b'G']) {
+        "image/png"
+    } else if data.starts_with(&[0xff, 0xd8, 0xff]) {
+        "image/jpeg"
+    } else if data.starts_with(b"GIF8") {
+        "image/gif"
+    } else if data.len() > 12 && data.starts_with(b"RIFF") && &data[8..12] == b"WEBP" {
+        "image/webp"
+    } else {
+        return Err(UsageError(format!(
+            "{} is not a png, jpeg, gif or webp image",
+            path.display()
+        ))
+        .into());
+    };
+    Ok(Image {
+        media_type: media_type.to_owned(),
+        data,
+    })
+}
+
+fn user_message(text: &str, images: Vec<Image>) -> Message {
+    let mut content = vec![UserContent::Text {
+        text: text.to_owned(),
+    }];
+    content.extend(images.into_iter().map(UserContent::Image));
+    Message::User { content }
+}
+
+enum Outcome {
+    Answered(AssistantMessage),
+    Failed(AssistantMessage),
+    Cancelled(AssistantMessage),
+}
+
+struct Session<'a> {
+    candidates: Vec<Resolved>,
+    providers: Providers,
+    options: RequestOptions,
+    json: bool,
+    printer: &'a Printer,
+}
+
+impl Session<'_> {
+    async fn interactive(
+        &self,
+        mut conversation: Conversation,
+        mut images: Vec<Image>,
+    ) -> Result<ExitStatus> {
+        let model = &self.candidates[0].reference;
+        self.printer.status(&format!(
+            "chatting with {model}; /exit or Ctrl-D to leave, Ctrl-C cancels an answer"
+        ));
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            self.printer.err_dim("> ");
+            let Some(line) = lines.next_line().await? else {
+                break;
+            };
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line == "/exit" || line == "/quit" {
+                break;
+            }
+            conversation
+                .messages
+                .push(user_message(line, std::mem::take(&mut images)));
+            let message = match self.turn(&conversation).await? {
+                Outcome::Answered(message) | Outcome::Cancelled(message) => message,
+                Outcome::Failed(message) => message,
+            };
+            if message.content.is_empty() {
+                // Nothing came back: drop the user message so the history stays valid.
+                conversation.messages.pop();
+            } else {
+                conversation.messages.push(Message::Assistant(message));
+            }
+        }
+        Ok(ExitStatus::Success)
+    }
+
+    /// One answer, trying fallbacks while no output has been shown.
+    async fn turn(&self, conversation: &Conversation) -> Result<Outcome> {
+        let mut last_error = None;
+        for (i, candidate) in self.candidates.iter().enumerate() {
+            if let Some(error) = &last_error {
+                self.printer
+                    .warn(&format!("{error}; trying fallback {}", candidate.reference));
+            }
+            let provider = match self.providers.get(&candidate.backend).await {
+                Ok(provider) => provider,
+                Err(error) => {
+                    self.report_error(&error);
+                    return Ok(Outcome::Failed(AssistantMessage::default()));
+                }
+            };
+            let request = ProviderRequest {
+                model: candidate.model.clone(),
+                conversation: conversation.clone(),
+                options: self.options.clone(),
+            };
+            let started = Instant::now();
+            let mut stream = provider.stream(request);
+            let mut builder = MessageBuilder::new(&candidate.model.provider, &candidate.model.id);
+            let mut first_output: Option<Duration> = None;
+            let mut printed_text = false;
+            let has_more = i + 1 < self.candidates.len();
+            loop {
+                let event = tokio::select! {
+                    event = stream.next() => event,
+                    _ = tokio::signal::ctrl_c() => {
+                        drop(stream);
+                        let error = ProviderError::new(ErrorKind::Aborted, "cancelled");
+                        self.printer.err_dim("\n(cancelled)\n");
+                        return Ok(Outcome::Cancelled(builder.fail(&error, Default::default())));
+                    }
+                };
+                let Some(event) = event else { break };
+                builder.apply(&event);
+                match &event {
+                    StreamEvent::Error { error, partial }
+                        if first_output.is_none() && has_more && error.kind.allows_fallback() =>
+                    {
+                        let _ = partial;
+                        last_error = Some(format!("{} failed: {error}", candidate.reference));
+                        break;
+                    }
+                    StreamEvent::Error { error, partial } => {
+                        self.finish_output(printed_text)?;
+                        if self.json {
+                            self.json_line(&json!({"type": "error", "kind": error.kind.as_str(), "message": error.message, "hint": error.hint}))?;
+                        } else {
+                            self.report_error(error);
+                        }
+                        return Ok(Outcome::Failed(partial.clone()));
+                    }
+                    StreamEvent::Done { message } => {
+                        self.finish_output(printed_text)?;
+                        let elapsed = started.elapsed();
+                        self.report_done(candidate, message, first_output, elapsed)?;
+                        return Ok(Outcome::Answered(message.clone()));
+                    }
+                    StreamEvent::TextDelta { .. }
+                    | StreamEvent::ThinkingDelta { .. }
+                    | StreamEvent::ToolCallStart { .. } => {
+                        first_output.get_or_insert_with(|| started.elapsed());
+                        printed_text |= matches!(event, StreamEvent::TextDelta { .. });
+                    }
+                    _ => {}
+                }
+                self.render(&event)?;
+            }
+            if last_error.is_none() {
+                let error = ProviderError::new(
+                    ErrorKind::StreamInterrupted,
+                    "the stream ended without an answer",
+                );
+                self.report_error(&error);
+                return Ok(Outcome::Failed(builder.fail(&error, Default::default())));
+            }
+        }
+        let error = ProviderError::new(
+            ErrorKind::Other,
+            last_error.unwrap_or_else(|| "no model answered".to_owned()),
+        );
+        self.report_error(&error);
+        Ok(Outcome::Failed(AssistantMessage::default()))
+    }
+
+    fn json_line(&self, value: &serde_json::Value) -> std::io::Result<()> {
+        self.printer.outln(&value.to_string())
+    }
+
+    fn render(&self, event: &StreamEvent) -> Result<()> {
+        if self.json {
+            let value = match event {
+                StreamEvent::Start => json!({"type": "start"}),
+                StreamEvent::TextDelta { index, delta } => {
+                    json!({"type": "text", "index": index, "text": delta})
+                }
+                StreamEvent::ThinkingDelta { index, delta } => {
+                    json!({"type": "thinking", "index": index, "text": delta})
+                }
+                StreamEvent::ThinkingEnd { index, signature } => {
+                    json!({"type": "thinking_end", "index": index, "signed": signature.is_some()})
+                }
+                StreamEvent::RedactedThinking { index, .. } => {
+                    json!({"type": "redacted_thinking", "index": index})
+                }
+                StreamEvent::ToolCallEnd { index, call } => {
+                    json!({"type": "tool_call", "index": index, "id": call.id, "name": call.name, "arguments": call.arguments})
+                }
+                _ => return Ok(()),
+            };
+            self.json_line(&value)?;
+            return Ok(());
+        }
+        match event {
+            StreamEvent::TextDelta { delta, .. } => self.printer.out(delta)?,
+            StreamEvent::ThinkingDelta { delta, .. } => self.printer.err_dim(delta),
+            StreamEvent::ThinkingEnd { .. } => self.printer.err_dim("\n"),
+            StreamEvent::RedactedThinking { .. } => self.printer.err_dim("[redacted reasoning]\n"),
+            StreamEvent::ToolCallEnd { call, .. } => {
+                self.printer
+                    .err_dim(&format!("[tool call {} {}]\n", call.name, call.arguments));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Ends the streamed answer with a newline, if any text was printed.
+    fn finish_output(&self, printed_text: bool) -> Result<()> {
+        if !self.json && printed_text {
+            self.printer.out("\n")?;
+        }
+        Ok(())
+    }
+
+    fn report_error(&self, error: &ProviderError) {
+        let hint = error
+            .hint
+            .as_deref()
+            .map(|h| format!(" — {h}"))
+            .unwrap_or_default();
+        self.printer
+            .warn_error(&format!("{}: {}{hint}", error.kind.as_str(), error.message));
+    }
+
+    fn report_done(
+        &self,
+        candidate: &Resolved,
+        message: &AssistantMessage,
+        first: Option<Duration>,
+        elapsed: Duration,
+    ) -> Result<()> {
+        let usage = message.usage;
+        let cost = usage.cost(&candidate.model.prices);
+        if self.json {
+            self.json_line(&json!({
+                "type": "done",
+                "model": candidate.reference.to_string(),
+                "stopReason": message.stop_reason,
+                "usage": {"input": usage.input, "output": usage.output, "cacheRead": usage.cache_read, "cacheWrite": usage.cache_write, "total": usage.total()},
+                "costUsd": cost.total,
+                "firstTokenMs": first.map(|d| d.as_millis()),
+                "elapsedMs": elapsed.as_millis(),
+            }))?;
+            return Ok(());
+        }
+        let first = first
+            .map(|d| format!("first token {} ms · ", d.as_millis()))
+            .unwrap_or_default();
+        self.printer.status(&format!(
+            "[{}] {} in · {} out · cache {} read / {} write · ${:.6} · {first}{:.2} s",
+            candidate.reference,
+            usage.input,
+            usage.output,
+            usage.cache_read,
+            usage.cache_write,
+            cost.total,
+            elapsed.as_secs_f64()
+        ));
+        Ok(())
+    }
+}

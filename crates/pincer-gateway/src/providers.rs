@@ -1,0 +1,85 @@
+//! Building providers for backends, once each: one Bedrock client per region and endpoint, all
+//! sharing one AWS SDK configuration (so credentials are resolved once per process and refreshed
+//! by the SDK, never per request).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pincer_bedrock::aws::{self, AwsSetup};
+use pincer_bedrock::provider::{BedrockOptions, BedrockProvider};
+use pincer_core::{ErrorKind, Provider, ProviderError};
+use tokio::sync::OnceCell;
+
+use crate::resolve::Backend;
+
+/// Providers by backend, created on first use.
+#[derive(Debug)]
+pub struct Providers {
+    region: Option<String>,
+    bedrock: BedrockOptions,
+    aws: OnceCell<AwsSetup>,
+    built: Mutex<HashMap<Backend, Arc<dyn Provider>>>,
+}
+
+impl Providers {
+    /// A registry; `region` is Pincer's configured region (`models.bedrockDiscovery.region`).
+    pub fn new(region: Option<String>, bedrock: BedrockOptions) -> Self {
+        Self {
+            region,
+            bedrock,
+            aws: OnceCell::new(),
+            built: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The AWS setup (loaded on first use).
+    pub async fn aws(&self) -> &AwsSetup {
+        self.aws
+            .get_or_init(|| aws::load(self.region.as_deref()))
+            .await
+    }
+
+    /// The provider for `backend`.
+    pub async fn get(&self, backend: &Backend) -> Result<Arc<dyn Provider>, ProviderError> {
+        if let Some(provider) = self
+            .built
+            .lock()
+            .ok()
+            .and_then(|built| built.get(backend).cloned())
+        {
+            return Ok(provider);
+        }
+        let provider: Arc<dyn Provider> = match backend {
+            Backend::Bedrock { region, endpoint } => {
+                let setup = self.aws().await;
+                let config = match region {
+                    Some(region) if region != &setup.region => {
+                        setup.config.to_builder().region(aws_region(region)).build()
+                    }
+                    _ => setup.config.clone(),
+                };
+                let options = BedrockOptions {
+                    endpoint: endpoint.clone(),
+                    ..self.bedrock.clone()
+                };
+                Arc::new(BedrockProvider::new(&config, options))
+            }
+            Backend::OpenAi { base_url } => {
+                return Err(ProviderError::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "`openai-completions` providers ({base_url}) are served by the gateway release; this build streams Bedrock models only"
+                    ),
+                ));
+            }
+        };
+        if let Ok(mut built) = self.built.lock() {
+            built.insert(backend.clone(), provider.clone());
+        }
+        Ok(provider)
+    }
+}
+
+fn aws_region(region: &str) -> pincer_bedrock::aws::Region {
+    pincer_bedrock::aws::Region::new(region.to_owned())
+}
