@@ -13,7 +13,7 @@ use aws_sdk_bedrockruntime::config::http::HttpResponse;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use pincer_core::{ErrorKind, ProviderError};
 
-use crate::region::profile_prefix;
+use crate::region::{profile_fits_region, profile_prefix};
 
 /// Context for turning an error into advice: where and what was called.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +125,12 @@ fn with_hint(error: ProviderError, context: CallContext<'_>) -> ProviderError {
         ErrorKind::OnDemandNotSupported {
             profile_id: Some(profile),
         } => Some(format!("call it through the inference profile `{profile}`")),
+        ErrorKind::InvalidModel if !profile_fits_region(context.model, context.region) => Some(format!(
+            "`{}` is an inference profile for another geography; it cannot be called from {} (use the `{}.` profile, or set the region)",
+            context.model,
+            context.region,
+            profile_prefix(context.region)
+        )),
         ErrorKind::InvalidModel => Some(format!(
             "check the model id; `pincer models list` shows the ids invocable in {}",
             context.region
@@ -324,6 +330,15 @@ mod tests {
                     .contains("eu.anthropic.claude-3-7-sonnet-20250219-v1:0")
             );
         }
+    }
+
+    #[test]
+    fn profiles_of_another_geography_are_explained() {
+        let context = CallContext { model: "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", region: "us-east-1" };
+        let error = classify(Some("ValidationException"), "The provided model identifier is invalid.", Some(400), context);
+        assert_eq!(error.kind, ErrorKind::InvalidModel);
+        let hint = error.hint.unwrap();
+        assert!(hint.contains("another geography") && hint.contains("`us.`"), "{hint}");
     }
 
     #[test]

@@ -45,8 +45,6 @@ pub struct StreamMapper {
     started: bool,
     stop: Option<StopReason>,
     usage: Usage,
-    /// Cache-write tokens written with a one-hour TTL (a subset of `usage.cache_write`).
-    cache_write_long: u64,
     /// Maps Bedrock tool names back to the caller's.
     tool_names: ToolNames,
 }
@@ -60,7 +58,6 @@ impl StreamMapper {
             started: false,
             stop: None,
             usage: Usage::default(),
-            cache_write_long: 0,
             tool_names: ToolNames::default(),
         }
     }
@@ -79,11 +76,6 @@ impl StreamMapper {
     /// Tokens known so far (zero before the metadata event).
     pub fn usage(&self) -> Usage {
         self.usage
-    }
-
-    /// Cache-write tokens with a one-hour TTL.
-    pub fn cache_write_long(&self) -> u64 {
-        self.cache_write_long
     }
 
     /// The message as far as it got.
@@ -271,8 +263,9 @@ impl StreamMapper {
             output: count(usage.output_tokens),
             cache_read: usage.cache_read_input_tokens.map_or(0, count),
             cache_write: usage.cache_write_input_tokens.map_or(0, count),
+            cache_write_long: 0,
         };
-        self.cache_write_long = usage
+        self.usage.cache_write_long = usage
             .cache_details
             .iter()
             .flatten()

@@ -74,6 +74,9 @@ pub struct ChatArgs {
     /// Print one JSON event per line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Hold a session even when stdin is not a terminal (one message per line).
+    #[arg(short, long, conflicts_with = "message")]
+    pub interactive: bool,
 }
 
 /// `--thinking` levels.

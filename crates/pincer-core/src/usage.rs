@@ -13,6 +13,10 @@ pub struct Usage {
     pub cache_read: u64,
     /// Input tokens written to the prompt cache.
     pub cache_write: u64,
+    /// Of `cache_write`, the tokens written with a one-hour retention (priced higher by some
+    /// providers; costed here at the `cache_write` price).
+    #[serde(default)]
+    pub cache_write_long: u64,
 }
 
 impl Usage {

@@ -68,7 +68,7 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
     };
     let one_shot = match args.message {
         Some(text) => Some(text),
-        None if !std::io::stdin().is_terminal() => {
+        None if !args.interactive && !std::io::stdin().is_terminal() => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
@@ -193,8 +193,11 @@ impl Session<'_> {
             "chatting with {model}; /exit or Ctrl-D to leave, Ctrl-C cancels an answer"
         ));
         let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        let prompt = std::io::stdin().is_terminal();
         loop {
-            self.printer.err_dim("> ");
+            if prompt {
+                self.printer.err_dim("> ");
+            }
             let Some(line) = lines.next_line().await? else {
                 break;
             };

@@ -126,3 +126,50 @@ fn no_model_is_a_usage_error() {
     let context = TestContext::new();
     pincer_snapshot!(context, context.pincer(&["chat", "-m", "hi"]));
 }
+
+#[test]
+fn a_session_keeps_history_until_exit() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    let mut command = context.pincer(&["chat", "--model", CLAUDE, "--interactive"]);
+    twin.configure(&mut command);
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"first question\n\nsecond question\n/exit\nnever sent\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout, "first question\nsecond question\n");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    // The second turn was sent with the first in its history: more input tokens (fresh, cache
+    // read and cache write together).
+    let inputs: Vec<u64> = stderr
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .map(|l| {
+            // `[model] IN in · OUT out · cache READ read / WRITE write · …`
+            let tail = l.split("] ").nth(1).unwrap();
+            let n: Vec<u64> = tail.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+            n[0] + n[2] + n[3]
+        })
+        .collect();
+    assert_eq!(inputs.len(), 2, "{stderr}");
+    assert!(inputs[1] > inputs[0], "{stderr}");
+}
+
+#[test]
+fn ctrl_c_cancels_and_exits_130() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    let model = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~slow:300";
+    let mut command = context.pincer(&["chat", "--model", model, "-m", "one two three four five six seven eight nine ten"]);
+    twin.configure(&mut command);
+    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(900));
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.is_empty() && stdout.len() < 60, "partial answer expected: {stdout:?}");
+    assert!(String::from_utf8(output.stderr).unwrap().contains("(cancelled)"));
+}
