@@ -193,6 +193,22 @@ where
     }
 }
 
+/// Classifies a control-plane error (discovery), naming the permission on access denied.
+pub fn from_control_error<E>(
+    err: &SdkError<E, HttpResponse>,
+    permission: &str,
+    context: CallContext<'_>,
+) -> ProviderError
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    let mut error = from_sdk_error(err, context);
+    if error.kind == ErrorKind::AccessDenied {
+        error.hint = Some(format!("the credentials in use are not allowed `{permission}`; add it to their IAM policy (or attach AmazonBedrockFullAccess)"));
+    }
+    error
+}
+
 fn auth_error(error: &CredentialsError) -> ProviderError {
     let message = match error {
         CredentialsError::CredentialsNotLoaded(_) => "no AWS credentials were found".to_owned(),

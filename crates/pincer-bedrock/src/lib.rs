@@ -2,7 +2,9 @@
 //! ConverseStream request/response mapping, error classification, and the streaming provider.
 
 pub mod aws;
+pub mod cache;
 pub mod credentials;
+pub mod discovery;
 pub mod document;
 pub mod errors;
 pub mod known;

@@ -44,6 +44,53 @@ pub enum Command {
     Config(ConfigCommand),
     /// Chat with a model: one message with -m (or piped on stdin), else an interactive session.
     Chat(ChatArgs),
+    /// List models and check the model setup.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+/// `pincer models …`
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the models: configured ones and those discovered in Bedrock.
+    List(ModelsListArgs),
+    /// Show the default model, credentials, region and discovery state.
+    Status(ModelsStatusArgs),
+}
+
+/// `pincer models list`
+#[derive(Debug, Args)]
+pub struct ModelsListArgs {
+    /// Print `{"count", "models": [...]}` as JSON.
+    #[arg(long, conflicts_with = "plain")]
+    pub json: bool,
+    /// Print only the model keys (`provider/model-id`), one per line.
+    #[arg(long)]
+    pub plain: bool,
+    /// Only models of this provider id.
+    #[arg(long, value_name = "ID")]
+    pub provider: Option<String>,
+    /// Include discovered models that are hidden (no streaming, no text output, legacy,
+    /// provisioned only), with the reason.
+    #[arg(long)]
+    pub all: bool,
+    /// Refresh discovery even if the cache is fresh.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+/// `pincer models status`
+#[derive(Debug, Args)]
+pub struct ModelsStatusArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Send a minimal request to each configured model, in parallel, and report the outcome.
+    #[arg(long)]
+    pub probe: bool,
+    /// Exit 1 when the default model is unusable.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `pincer chat`

@@ -5,5 +5,6 @@
 //! Both `pincer chat` and the HTTP gateway need exactly this resolution, and this is the lowest
 //! crate that knows every provider, so it lives here rather than in the CLI.
 
+pub mod catalog;
 pub mod providers;
 pub mod resolve;

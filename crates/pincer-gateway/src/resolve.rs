@@ -4,6 +4,7 @@
 //! known-model table, which wins over the discovery defaults (`defaultContextWindow`,
 //! `defaultMaxTokens`). The provider `amazon-bedrock` exists without being configured.
 
+use pincer_bedrock::discovery::DiscoveredModel;
 use pincer_bedrock::known;
 use pincer_bedrock::provider::PROVIDER_ID;
 use pincer_bedrock::region::{BaseUrl, parse_base_url};
@@ -123,20 +124,22 @@ pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, Reso
             reference.model(),
             manual,
             known,
-            discovery.default_context_window(),
-            discovery.default_max_tokens(),
+            None,
+            (discovery.default_context_window(), discovery.default_max_tokens()),
         ),
         backend,
     })
 }
 
-fn merge(
+/// Merges what is known of a model, field by field: manual entry, then discovery, then the
+/// known-model table, then the discovery defaults `(context window, max tokens)`.
+pub fn merge(
     provider: &str,
     id: &str,
     manual: Option<&ModelOptions>,
     known: Option<&known::KnownModel>,
-    default_context: u32,
-    default_max: u32,
+    discovered: Option<&DiscoveredModel>,
+    (default_context, default_max): (u32, u32),
 ) -> Model {
     let context_window = manual
         .and_then(|m| m.context_window)
@@ -162,7 +165,11 @@ fn merge(
                 InputKind::Image => Modality::Image,
             })
             .collect(),
-        None => known.map_or_else(|| vec![Modality::Text], |k| k.input.clone()),
+        None => discovered
+            .map(|d| d.input.clone())
+            .filter(|input| !input.is_empty())
+            .or_else(|| known.map(|k| k.input.clone()))
+            .unwrap_or_else(|| vec![Modality::Text]),
     };
     let known_prices = known.map(|k| k.cost).unwrap_or_default();
     let prices = match manual.and_then(|m| m.cost) {

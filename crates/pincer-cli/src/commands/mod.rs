@@ -2,11 +2,12 @@
 
 pub mod chat;
 pub mod config;
+pub mod models;
 
 use anyhow::Result;
 use pincer_config::ConfigLocation;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, ModelsCommand};
 use crate::exit::{ExitStatus, UsageError};
 use crate::printer::Printer;
 
@@ -27,5 +28,9 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
             ConfigCommand::Schema => config::schema::run(printer),
         },
         Command::Chat(args) => chat::run(&location, args, printer),
+        Command::Models(command) => match command {
+            ModelsCommand::List(args) => models::list::run(&location, &args, printer),
+            ModelsCommand::Status(args) => models::status::run(&location, &args, printer),
+        },
     }
 }

@@ -1,0 +1,311 @@
+//! The model catalog: manual providers (any api) merged with discovered Bedrock models, field
+//! by field. A manual Bedrock entry that gives only `id` and `cost` keeps the discovered and
+//! known limits; a manual field always wins; discovered models without a manual entry stay
+//! listed.
+//!
+//! Discovery policy: `enabled` defaults to "credentials present", as resolved by the real
+//! credential chain (a warm cache counts, so a warm listing makes no network call); `true`
+//! forces it and makes a failure an error; `false` turns it off. Results are cached for
+//! `refreshInterval` seconds (0: no cache); a failed refresh falls back to the last good list
+//! with a warning naming the cause.
+
+use std::path::Path;
+use std::time::Duration;
+
+use pincer_bedrock::aws::{AwsSetup, Environment};
+use pincer_bedrock::cache::{CacheKey, DiscoveryCache, identity_fingerprint};
+use pincer_bedrock::credentials::{self, CredentialReport};
+use pincer_bedrock::discovery::{self, DiscoveredModel, DiscoveryFilter};
+use pincer_bedrock::known;
+use pincer_bedrock::provider::PROVIDER_ID;
+use pincer_bedrock::region::RegionSource;
+use pincer_config::Options;
+use pincer_core::{Model, ModelRef, ProviderError};
+use serde::Serialize;
+
+use crate::resolve::merge;
+
+/// Where an entry comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Only the config.
+    Manual,
+    /// Only discovery.
+    Discovered,
+    /// Both, merged.
+    Both,
+}
+
+/// One model of the catalog.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogEntry {
+    /// `provider/id`.
+    pub key: String,
+    /// Provider id.
+    pub provider: String,
+    /// Model id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Accepted inputs.
+    pub input: Vec<pincer_core::Modality>,
+    /// Context window.
+    pub context_window: u32,
+    /// Maximum output tokens.
+    pub max_tokens: u32,
+    /// Whether it reasons.
+    pub reasoning: bool,
+    /// How it reasons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_style: Option<pincer_core::ReasoningStyle>,
+    /// Prices per 1M tokens.
+    pub cost: pincer_core::Prices,
+    /// Where it comes from.
+    pub source: Source,
+    /// Why discovery hides it (listed with `--all` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<String>,
+    /// Whether it is `agents.defaults.model.primary`.
+    pub default: bool,
+    /// The full description.
+    #[serde(skip)]
+    pub model: Model,
+}
+
+/// What discovery did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryReport {
+    /// Whether discovery is on.
+    pub enabled: bool,
+    /// Why it is on or off.
+    pub reason: String,
+    /// Region discovered in.
+    pub region: String,
+    /// Where the region came from.
+    pub region_source: String,
+    /// Age of the cached list used, in seconds.
+    pub cache_age_secs: Option<u64>,
+    /// Whether the list came from the cache.
+    pub from_cache: bool,
+    /// The error of the last refresh, if it failed.
+    pub error: Option<String>,
+    /// Models discovered (before filtering hidden ones).
+    pub discovered: usize,
+    /// Warnings to show the user.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// The catalog and how it was built.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Every model, manual first (file order), then discovered (by key).
+    pub entries: Vec<CatalogEntry>,
+    /// Discovery's report.
+    pub discovery: DiscoveryReport,
+}
+
+/// Inputs of [`Catalog::build`].
+#[allow(missing_debug_implementations)]
+pub struct CatalogInputs<'a> {
+    /// The validated config.
+    pub options: &'a Options,
+    /// `PINCER_HOME`, for the cache.
+    pub pincer_home: &'a Path,
+    /// The AWS setup (region; credentials resolved only if needed).
+    pub aws: &'a AwsSetup,
+    /// The environment the AWS setup was loaded from.
+    pub env: &'a dyn Environment,
+    /// Ignore a fresh cache.
+    pub refresh: bool,
+    /// Deadline of each AWS call.
+    pub deadline: Duration,
+}
+
+fn region_source(source: RegionSource) -> &'static str {
+    match source {
+        RegionSource::Config => "config",
+        RegionSource::AwsRegion => "AWS_REGION",
+        RegionSource::AwsDefaultRegion => "AWS_DEFAULT_REGION",
+        RegionSource::Profile => "AWS profile",
+        RegionSource::Default => "default",
+    }
+}
+
+impl Catalog {
+    /// Discovers (or reads the cache) and merges with the config's providers.
+    pub async fn build(inputs: CatalogInputs<'_>) -> Result<Self, ProviderError> {
+        let (discovered, report) = discover(&inputs).await?;
+        Ok(Self { entries: merge_entries(inputs.options, &discovered), discovery: report })
+    }
+
+    /// The entry for `reference`.
+    pub fn get(&self, reference: &ModelRef) -> Option<&CatalogEntry> {
+        let key = reference.to_string();
+        self.entries.iter().find(|e| e.key == key)
+    }
+
+    /// The entries closest to `text`, for "did you mean".
+    pub fn closest(&self, text: &str, count: usize) -> Vec<&CatalogEntry> {
+        let mut scored: Vec<(usize, &CatalogEntry)> = self
+            .entries
+            .iter()
+            .map(|e| (edit_distance(&e.key.to_lowercase(), &text.to_lowercase()), e))
+            .collect();
+        scored.sort_by_key(|(d, _)| *d);
+        scored.into_iter().take(count).map(|(_, e)| e).collect()
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+async fn discover(inputs: &CatalogInputs<'_>) -> Result<(Vec<DiscoveredModel>, DiscoveryReport), ProviderError> {
+    let settings = inputs.options.discovery();
+    let region = inputs.aws.region.clone();
+    let filter = settings.provider_filter.clone().unwrap_or_default();
+    let key = CacheKey::new(&region, &identity_fingerprint(inputs.env), &filter);
+    let cache = DiscoveryCache::new(inputs.pincer_home);
+    let interval = Duration::from_secs(settings.refresh_interval_secs());
+    let mut report = DiscoveryReport {
+        enabled: false,
+        reason: String::new(),
+        region: region.clone(),
+        region_source: region_source(inputs.aws.region_source).to_owned(),
+        cache_age_secs: None,
+        from_cache: false,
+        error: None,
+        discovered: 0,
+        warnings: Vec::new(),
+    };
+    let cached = match cache.load(&key) {
+        Ok(cached) => cached,
+        Err(warning) => {
+            report.warnings.push(warning);
+            None
+        }
+    };
+    match settings.enabled {
+        Some(false) => {
+            report.reason = "turned off in config (models.bedrockDiscovery.enabled = false)".to_owned();
+            return Ok((Vec::new(), report));
+        }
+        Some(true) => report.reason = "turned on in config".to_owned(),
+        None if cached.is_some() => report.reason = "credentials present (cached discovery)".to_owned(),
+        None => {
+            let found: CredentialReport = credentials::detect(&inputs.aws.config, inputs.env, Duration::from_secs(3)).await;
+            if !found.present {
+                report.reason = format!(
+                    "no AWS credentials found ({}); set models.bedrockDiscovery.enabled to force it",
+                    found.error.unwrap_or_else(|| "none resolved".to_owned())
+                );
+                return Ok((Vec::new(), report));
+            }
+            report.reason = format!(
+                "credentials present: {}",
+                found.provider.unwrap_or_else(|| found.source.label())
+            );
+        }
+    }
+    report.enabled = true;
+    let fresh = cached.as_ref().filter(|c| !inputs.refresh && !interval.is_zero() && c.age < interval);
+    if let Some(cached) = fresh {
+        report.from_cache = true;
+        report.cache_age_secs = Some(cached.age.as_secs());
+        report.discovered = cached.models.len();
+        return Ok((cached.models.clone(), report));
+    }
+    let filter = DiscoveryFilter::new(&filter);
+    match discovery::discover(&inputs.aws.config, &region, &filter, inputs.deadline).await {
+        Ok(models) => {
+            if !interval.is_zero() {
+                if let Err(err) = cache.store(&key, &models) {
+                    report.warnings.push(format!("could not write the discovery cache: {err}"));
+                }
+            }
+            report.discovered = models.len();
+            Ok((models, report))
+        }
+        Err(error) => {
+            report.error = Some(error.to_string());
+            match cached {
+                Some(stale) => {
+                    report.warnings.push(format!(
+                        "model discovery failed ({error}); using the list cached {} s ago",
+                        stale.age.as_secs()
+                    ));
+                    report.from_cache = true;
+                    report.cache_age_secs = Some(stale.age.as_secs());
+                    report.discovered = stale.models.len();
+                    Ok((stale.models, report))
+                }
+                None if settings.enabled == Some(true) => Err(error),
+                None => {
+                    report.warnings.push(format!("model discovery failed ({error}); listing configured models only"));
+                    Ok((Vec::new(), report))
+                }
+            }
+        }
+    }
+}
+
+fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<CatalogEntry> {
+    let settings = options.discovery();
+    let defaults = (settings.default_context_window(), settings.default_max_tokens());
+    let primary = options.default_model().and_then(|m| m.primary.clone());
+    let mut entries = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let entry = |provider: &str, model: Model, source: Source, hidden: Option<String>| CatalogEntry {
+        key: format!("{provider}/{}", model.id),
+        provider: provider.to_owned(),
+        id: model.id.clone(),
+        name: model.name.clone(),
+        input: model.input.clone(),
+        context_window: model.context_window,
+        max_tokens: model.max_tokens,
+        reasoning: model.reasoning.is_some(),
+        reasoning_style: model.reasoning,
+        cost: model.prices,
+        source,
+        hidden,
+        default: primary.as_deref() == Some(&format!("{provider}/{}", model.id)),
+        model,
+    };
+    for (provider_id, provider) in options.providers() {
+        let bedrock = provider.api.is_none_or(|api| api == pincer_config::options::Api::BedrockConverseStream);
+        for manual in provider.models.iter().flatten() {
+            let found = (provider_id == PROVIDER_ID).then(|| discovered.iter().find(|d| d.id == manual.id)).flatten();
+            let known = bedrock.then(|| known::lookup(&manual.id)).flatten();
+            let model = merge(provider_id, &manual.id, Some(manual), known, found, defaults);
+            let source = if found.is_some() { Source::Both } else { Source::Manual };
+            seen.insert(format!("{provider_id}/{}", manual.id));
+            entries.push(entry(provider_id, model, source, None));
+        }
+    }
+    let mut rest: Vec<CatalogEntry> = discovered
+        .iter()
+        .filter(|d| !seen.contains(&format!("{PROVIDER_ID}/{}", d.id)))
+        .map(|d| {
+            let model = merge(PROVIDER_ID, &d.id, None, known::lookup(&d.base_id), Some(d), defaults);
+            entry(PROVIDER_ID, model, Source::Discovered, d.hidden.clone())
+        })
+        .collect();
+    rest.sort_by(|a, b| a.key.cmp(&b.key));
+    entries.extend(rest);
+    entries
+}
