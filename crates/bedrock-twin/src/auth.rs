@@ -39,7 +39,10 @@ impl std::fmt::Debug for AccessKey {
         f.debug_struct("AccessKey")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"** redacted **")
-            .field("session_token", &self.session_token.as_ref().map(|_| "** redacted **"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
             .field("expires", &self.expires)
             .finish()
     }
@@ -190,7 +193,9 @@ impl KeyStore {
             )
         })?;
         let signed_at = parse_amz_date(amz_date).ok_or_else(|| {
-            AwsError::incomplete_signature(format!("Date must be in ISO-8601 'basic format'. Got '{amz_date}'."))
+            AwsError::incomplete_signature(format!(
+                "Date must be in ISO-8601 'basic format'. Got '{amz_date}'."
+            ))
         })?;
         self.check_skew(amz_date, signed_at, now)?;
         let expected = expected_signature(req, &parsed, &key, signed_at)?;
@@ -201,7 +206,12 @@ impl KeyStore {
         }
     }
 
-    fn check_skew(&self, amz_date: &str, signed_at: SystemTime, now: SystemTime) -> Result<(), AwsError> {
+    fn check_skew(
+        &self,
+        amz_date: &str,
+        signed_at: SystemTime,
+        now: SystemTime,
+    ) -> Result<(), AwsError> {
         if let Ok(ahead) = signed_at.duration_since(now)
             && ahead > self.clock_skew
         {

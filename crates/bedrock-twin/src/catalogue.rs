@@ -124,8 +124,12 @@ impl Catalogue {
 
     /// Finds a model by id or ARN.
     pub fn find_model(&self, id: &str) -> Option<&Value> {
-        let id = id.rsplit_once("foundation-model/").map_or(id, |(_, rest)| rest);
-        self.models.iter().find(|m| str_field(m, "modelId") == Some(id))
+        let id = id
+            .rsplit_once("foundation-model/")
+            .map_or(id, |(_, rest)| rest);
+        self.models
+            .iter()
+            .find(|m| str_field(m, "modelId") == Some(id))
     }
 
     /// Finds an inference profile by id or ARN.
@@ -148,7 +152,9 @@ impl Catalogue {
                 .and_then(|arn| arn.rsplit_once("foundation-model/"))
                 .map(|(_, model)| model)
                 .ok_or_else(AwsError::invalid_model)?;
-            let model = self.find_model(target).ok_or_else(AwsError::invalid_model)?;
+            let model = self
+                .find_model(target)
+                .ok_or_else(AwsError::invalid_model)?;
             return self.invocable(model);
         }
         let model = self.find_model(id).ok_or_else(AwsError::invalid_model)?;
@@ -238,8 +244,10 @@ mod tests {
         }
         for prefix in ["us.", "eu.", "apac.", "global."] {
             assert!(
-                c.profiles().iter().any(|p| str_field(p, "inferenceProfileId")
-                    .is_some_and(|id| id.starts_with(prefix))),
+                c.profiles()
+                    .iter()
+                    .any(|p| str_field(p, "inferenceProfileId")
+                        .is_some_and(|id| id.starts_with(prefix))),
                 "{prefix}"
             );
         }
@@ -248,8 +256,11 @@ mod tests {
                 .iter()
                 .any(|p| str_field(p, "type") == Some("APPLICATION"))
         );
-        assert!(c.models().iter().any(|m| m.pointer("/modelLifecycle/status")
-            == Some(&Value::from("LEGACY"))));
+        assert!(
+            c.models()
+                .iter()
+                .any(|m| m.pointer("/modelLifecycle/status") == Some(&Value::from("LEGACY")))
+        );
     }
 
     #[test]
@@ -258,7 +269,10 @@ mod tests {
         let err = c
             .resolve_invocation("anthropic.claude-sonnet-4-20250514-v1:0")
             .unwrap_err();
-        assert!(err.message.contains("with on-demand throughput isn't supported"));
+        assert!(
+            err.message
+                .contains("with on-demand throughput isn't supported")
+        );
         let ok = c
             .resolve_invocation("us.anthropic.claude-sonnet-4-20250514-v1:0")
             .unwrap();
@@ -281,6 +295,9 @@ mod tests {
                 .error_type,
             "AccessDeniedException"
         );
-        assert!(c.resolve_invocation("amazon.titan-embed-text-v2:0").is_err());
+        assert!(
+            c.resolve_invocation("amazon.titan-embed-text-v2:0")
+                .is_err()
+        );
     }
 }

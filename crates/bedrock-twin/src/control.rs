@@ -61,9 +61,10 @@ pub(crate) async fn get_foundation_model(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AwsError> {
-    let model = state.catalogue.find_model(&id).ok_or_else(|| {
-        AwsError::not_found(format!("Could not find model identifier {id}."))
-    })?;
+    let model = state
+        .catalogue
+        .find_model(&id)
+        .ok_or_else(|| AwsError::not_found(format!("Could not find model identifier {id}.")))?;
     Ok(Json(json!({ "modelDetails": model })))
 }
 

@@ -123,7 +123,9 @@ pub enum Fault {
 
 /// A fault name that is not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fault `{0}` (expected throttle, 5xx[:500|503], midstream-<exception>[:N], reset[:N], stall[:SECS], slow[:MS], fail-first[:N])")]
+#[error(
+    "unknown fault `{0}` (expected throttle, 5xx[:500|503], midstream-<exception>[:N], reset[:N], stall[:SECS], slow[:MS], fail-first[:N])"
+)]
 pub struct UnknownFault(pub String);
 
 impl FromStr for Fault {

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -63,7 +63,10 @@ impl CredentialIssuer {
             format!("ASIATWIN{:012X}", serial ^ (self.seed & 0xFFFF_0000_0000)),
             digest.get(..40).unwrap_or(&digest).to_owned(),
         )
-        .with_session_token(format!("twin-session-{}", digest.get(24..).unwrap_or_default()))
+        .with_session_token(format!(
+            "twin-session-{}",
+            digest.get(24..).unwrap_or_default()
+        ))
         .with_expiry(now + self.ttl);
         self.keys.insert(key.clone());
         (key, now)
@@ -129,10 +132,22 @@ pub fn imds_router(issuer: Arc<CredentialIssuer>) -> Router {
     });
     Router::new()
         .route("/latest/api/token", put(put_token))
-        .route("/latest/meta-data/iam/security-credentials", get(list_roles))
-        .route("/latest/meta-data/iam/security-credentials/", get(list_roles))
-        .route("/latest/meta-data/iam/security-credentials/{role}", get(role_credentials))
-        .route("/latest/meta-data/iam/security-credentials-extended/", get(list_roles))
+        .route(
+            "/latest/meta-data/iam/security-credentials",
+            get(list_roles),
+        )
+        .route(
+            "/latest/meta-data/iam/security-credentials/",
+            get(list_roles),
+        )
+        .route(
+            "/latest/meta-data/iam/security-credentials/{role}",
+            get(role_credentials),
+        )
+        .route(
+            "/latest/meta-data/iam/security-credentials-extended/",
+            get(list_roles),
+        )
         .route(
             "/latest/meta-data/iam/security-credentials-extended/{role}",
             get(role_credentials),
@@ -251,7 +266,9 @@ async fn ecs_credentials(State(state): State<Arc<EcsState>>, headers: HeaderMap)
         if sent != Some(expected.as_str()) {
             return (
                 StatusCode::UNAUTHORIZED,
-                axum::Json(json!({"code": "Unauthorized", "message": "Invalid authorization token"})),
+                axum::Json(
+                    json!({"code": "Unauthorized", "message": "Invalid authorization token"}),
+                ),
             )
                 .into_response();
         }

@@ -249,7 +249,10 @@ impl RunningTwin {
         let _ = self.stop.send(true);
         for task in self.tasks.drain(..) {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }

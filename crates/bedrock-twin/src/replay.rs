@@ -30,15 +30,16 @@ pub fn locate(root: Option<&Path>, relative: &str) -> Result<PathBuf, AwsError> 
         refuse("replay is unavailable: the twin was started without a vectors folder".into())
     })?;
     let rel = Path::new(relative);
-    if rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return Err(refuse(format!("replay path `{relative}` must be relative and stay inside the vectors folder")));
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(refuse(format!(
+            "replay path `{relative}` must be relative and stay inside the vectors folder"
+        )));
     }
     let path = root.join(rel);
     if !path.is_file() {
-        return Err(refuse(format!("no capture `{relative}` in the vectors folder")));
+        return Err(refuse(format!(
+            "no capture `{relative}` in the vectors folder"
+        )));
     }
     Ok(path)
 }
@@ -66,7 +67,10 @@ pub async fn serve(root: Option<&Path>, relative: &str) -> Result<Response, AwsE
             .unwrap_or(StatusCode::OK);
         let mut response = (status, body.to_string()).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let Some(Value::Object(recorded)) = map.get("headers") {
             for (name, value) in recorded {
                 if let (Ok(name), Some(Ok(value))) = (
@@ -80,7 +84,11 @@ pub async fn serve(root: Option<&Path>, relative: &str) -> Result<Response, AwsE
         }
         return Ok(response);
     }
-    Ok(([(header::CONTENT_TYPE, "application/json")], Body::from(bytes)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(bytes),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

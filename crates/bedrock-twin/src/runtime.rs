@@ -100,7 +100,13 @@ async fn handle(
         .map_err(|e| AwsError::serialization(format!("Could not parse the request body: {e}")))?;
     let checked = validate::check(&request, &invocable)?;
     let knobs = state.knobs.with_headers(headers);
-    let reply = script::reply(&request, &invocable.model_id, &checked, &knobs, &state.cache);
+    let reply = script::reply(
+        &request,
+        &invocable.model_id,
+        &checked,
+        &knobs,
+        &state.cache,
+    );
     let delay = match fault {
         Some(Fault::Slow { ms }) => Duration::from_millis(ms),
         _ => knobs.effective_delay(),
@@ -154,8 +160,11 @@ async fn converse_answer(
 /// One step of a streamed answer.
 enum Step {
     Send(Duration, Bytes),
-    Fail,
+    Fail(Duration),
 }
+
+/// Pause before a reset, so that the frames before it leave the socket first.
+const RESET_PAUSE: Duration = Duration::from_millis(20);
 
 fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> {
     let mut steps = Vec::with_capacity(frames.len() + 1);
@@ -168,14 +177,18 @@ fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> 
                     return steps;
                 }
                 Some(Fault::Reset { after }) if sent_deltas >= after => {
-                    steps.push(Step::Fail);
+                    steps.push(Step::Fail(RESET_PAUSE));
                     return steps;
                 }
                 _ => {}
             }
             sent_deltas += 1;
         }
-        let mut wait = if frame.is_delta { delay } else { Duration::ZERO };
+        let mut wait = if frame.is_delta {
+            delay
+        } else {
+            Duration::ZERO
+        };
         if i == 1
             && let Some(Fault::Stall { secs }) = fault
         {
@@ -192,10 +205,15 @@ fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Bod
         .iter()
         .all(|s| matches!(s, Step::Send(wait, _) if wait.is_zero()));
     if immediate {
-        let mut all = Vec::with_capacity(steps.iter().map(|s| match s {
-            Step::Send(_, b) => b.len(),
-            Step::Fail => 0,
-        }).sum());
+        let mut all = Vec::with_capacity(
+            steps
+                .iter()
+                .map(|s| match s {
+                    Step::Send(_, b) => b.len(),
+                    Step::Fail(_) => 0,
+                })
+                .sum(),
+        );
         for step in steps {
             if let Step::Send(_, bytes) = step {
                 all.extend_from_slice(&bytes);
@@ -211,10 +229,13 @@ fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Bod
                 }
                 Some((Ok(bytes), steps))
             }
-            Step::Fail => Some((
-                Err(std::io::Error::other("connection reset by fault injection")),
-                steps,
-            )),
+            Step::Fail(wait) => {
+                tokio::time::sleep(wait).await;
+                Some((
+                    Err(std::io::Error::other("connection reset by fault injection")),
+                    steps,
+                ))
+            }
         }
     });
     Body::from_stream(body)

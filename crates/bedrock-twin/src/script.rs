@@ -136,19 +136,31 @@ pub struct PromptCache {
 impl PromptCache {
     /// Records a prefix; true when it had been seen before.
     fn hit(&self, key: u64) -> bool {
-        self.seen.lock().map(|mut s| !s.insert(key)).unwrap_or(false)
+        self.seen
+            .lock()
+            .map(|mut s| !s.insert(key))
+            .unwrap_or(false)
     }
 }
 
 /// Builds the reply to a validated request.
-pub fn reply(req: &Value, model_id: &str, checked: &Checked, knobs: &Knobs, cache: &PromptCache) -> Reply {
+pub fn reply(
+    req: &Value,
+    model_id: &str,
+    checked: &Checked,
+    knobs: &Knobs,
+    cache: &PromptCache,
+) -> Reply {
     let prompt = last_user_text(req);
     let lower = prompt.to_ascii_lowercase();
     let size = knobs.delta_size.max(1);
     let mut blocks = Vec::new();
 
     if checked.thinking {
-        let text = format!("The user wrote {} characters; I will answer by repeating them.", prompt.chars().count());
+        let text = format!(
+            "The user wrote {} characters; I will answer by repeating them.",
+            prompt.chars().count()
+        );
         let signature = BASE64.encode(Sha256::digest(format!("{model_id}\n{text}").as_bytes()));
         blocks.push(Block::Reasoning {
             pieces: chunk(&text, size),
@@ -167,10 +179,16 @@ pub fn reply(req: &Value, model_id: &str, checked: &Checked, knobs: &Knobs, cach
         blocks.push(Block::Text(chunk(&text, size)));
     } else if !tools.is_empty() {
         let names: Vec<&str> = tools.iter().map(|(n, _)| n.as_str()).collect();
-        blocks.push(Block::Text(chunk(&format!("Calling {}.", names.join(", ")), size)));
+        blocks.push(Block::Text(chunk(
+            &format!("Calling {}.", names.join(", ")),
+            size,
+        )));
         for (i, (name, schema)) in tools.iter().enumerate() {
             let input = example_input(schema).to_string();
-            let id = format!("tooluse_twin{:016x}", fingerprint(&(prompt.as_str(), name, i)));
+            let id = format!(
+                "tooluse_twin{:016x}",
+                fingerprint(&(prompt.as_str(), name, i))
+            );
             blocks.push(Block::ToolUse {
                 id,
                 name: name.clone(),
@@ -215,7 +233,11 @@ pub fn reply(req: &Value, model_id: &str, checked: &Checked, knobs: &Knobs, cach
 
 fn echo_pieces(prompt: &str, checked: &Checked, knobs: &Knobs) -> (Vec<String>, &'static str) {
     let size = knobs.delta_size.max(1);
-    let base = if prompt.trim().is_empty() { "(no text)" } else { prompt };
+    let base = if prompt.trim().is_empty() {
+        "(no text)"
+    } else {
+        prompt
+    };
     let mut pieces = match knobs.deltas {
         Some(n) => {
             let wanted = (n as usize).saturating_mul(size);
@@ -323,7 +345,10 @@ fn requested_tools(req: &Value, lower_prompt: &str) -> Vec<(String, Value)> {
         .filter_map(|t| {
             let spec = t.get("toolSpec")?;
             let name = spec.get("name")?.as_str()?;
-            let schema = spec.pointer("/inputSchema/json").cloned().unwrap_or(Value::Null);
+            let schema = spec
+                .pointer("/inputSchema/json")
+                .cloned()
+                .unwrap_or(Value::Null);
             (all || lower_prompt.contains(&name.to_ascii_lowercase()))
                 .then(|| (name.to_owned(), schema))
         })
@@ -351,7 +376,11 @@ fn example_input(schema: &Value) -> Value {
 }
 
 fn example_value(name: &str, prop: &Value) -> Value {
-    if let Some(first) = prop.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+    if let Some(first) = prop
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
         return first.clone();
     }
     match prop.get("type").and_then(Value::as_str) {
@@ -414,7 +443,13 @@ mod tests {
 
     #[test]
     fn echoes_in_several_deltas() {
-        let r = reply(&req("hello there, twin"), "m", &Checked::default(), &Knobs::default(), &PromptCache::default());
+        let r = reply(
+            &req("hello there, twin"),
+            "m",
+            &Checked::default(),
+            &Knobs::default(),
+            &PromptCache::default(),
+        );
         assert_eq!(r.stop_reason, "end_turn");
         match &r.blocks[0] {
             Block::Text(p) => {
@@ -427,16 +462,35 @@ mod tests {
 
     #[test]
     fn max_tokens_cuts_the_reply() {
-        let checked = Checked { max_tokens: Some(1), ..Checked::default() };
-        let r = reply(&req("a long enough prompt to need several deltas"), "m", &checked, &Knobs::default(), &PromptCache::default());
+        let checked = Checked {
+            max_tokens: Some(1),
+            ..Checked::default()
+        };
+        let r = reply(
+            &req("a long enough prompt to need several deltas"),
+            "m",
+            &checked,
+            &Knobs::default(),
+            &PromptCache::default(),
+        );
         assert_eq!(r.stop_reason, "max_tokens");
         assert_eq!(r.usage.output, 1);
     }
 
     #[test]
     fn exact_delta_count_knob() {
-        let knobs = Knobs { deltas: Some(7), delta_size: 3, ..Knobs::default() };
-        let r = reply(&req("xy"), "m", &Checked::default(), &knobs, &PromptCache::default());
+        let knobs = Knobs {
+            deltas: Some(7),
+            delta_size: 3,
+            ..Knobs::default()
+        };
+        let r = reply(
+            &req("xy"),
+            "m",
+            &Checked::default(),
+            &knobs,
+            &PromptCache::default(),
+        );
         assert_eq!(r.blocks[0].delta_count(), 7);
     }
 
@@ -448,17 +502,31 @@ mod tests {
             {"toolSpec": {"name": "get_time", "inputSchema": {"json": {"type": "object", "properties": {}}}}},
             {"toolSpec": {"name": "unused", "inputSchema": {"json": {}}}}
         ]});
-        let r = reply(&q, "m", &Checked::default(), &Knobs::default(), &PromptCache::default());
+        let r = reply(
+            &q,
+            "m",
+            &Checked::default(),
+            &Knobs::default(),
+            &PromptCache::default(),
+        );
         assert_eq!(r.stop_reason, "tool_use");
-        let calls: Vec<_> = r.blocks.iter().filter(|b| matches!(b, Block::ToolUse { .. })).collect();
+        let calls: Vec<_> = r
+            .blocks
+            .iter()
+            .filter(|b| matches!(b, Block::ToolUse { .. }))
+            .collect();
         assert_eq!(calls.len(), 2);
-        assert_eq!(calls[0].to_content()["toolUse"]["input"], json!({"city": "twin-city"}));
+        assert_eq!(
+            calls[0].to_content()["toolUse"]["input"],
+            json!({"city": "twin-city"})
+        );
     }
 
     #[test]
     fn cache_point_writes_then_reads() {
         let mut q = req("question");
-        q["system"] = json!([{"text": "a long system prompt"}, {"cachePoint": {"type": "default"}}]);
+        q["system"] =
+            json!([{"text": "a long system prompt"}, {"cachePoint": {"type": "default"}}]);
         let cache = PromptCache::default();
         let first = reply(&q, "m", &Checked::default(), &Knobs::default(), &cache);
         let second = reply(&q, "m", &Checked::default(), &Knobs::default(), &cache);

@@ -26,11 +26,20 @@ const MAX_BODY: usize = 32 * 1024 * 1024;
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/foundation-models", get(control::list_foundation_models))
-        .route("/foundation-models/{id}", get(control::get_foundation_model))
+        .route(
+            "/foundation-models/{id}",
+            get(control::get_foundation_model),
+        )
         .route("/inference-profiles", get(control::list_inference_profiles))
-        .route("/inference-profiles/{id}", get(control::get_inference_profile))
+        .route(
+            "/inference-profiles/{id}",
+            get(control::get_inference_profile),
+        )
         .route("/model/{model}/converse", post(runtime::converse))
-        .route("/model/{model}/converse-stream", post(runtime::converse_stream))
+        .route(
+            "/model/{model}/converse-stream",
+            post(runtime::converse_stream),
+        )
         .fallback(unknown_operation)
         .layer(from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
@@ -83,7 +92,11 @@ async fn admit(state: &AppState, req: Request, serial: u64) -> Result<Request, A
             .unwrap_or_default()
     );
     if let Some(fault) = fault {
-        faults::pre_response(fault, &state.fail_counters, &format!("{fault:?}|{fault_key}"))?;
+        faults::pre_response(
+            fault,
+            &state.fail_counters,
+            &format!("{fault:?}|{fault_key}"),
+        )?;
     }
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(RequestCtx {

@@ -58,9 +58,7 @@ pub(crate) struct RequestCtx {
 
 /// A request id in the shape AWS uses.
 pub(crate) fn request_id(serial: u64) -> String {
-    let mixed = serial
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .rotate_left(17);
+    let mixed = serial.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
     format!(
         "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         (mixed >> 32) as u32,

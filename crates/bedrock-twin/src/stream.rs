@@ -45,7 +45,9 @@ pub fn event(event_type: &'static str, payload: Value, pad_len: usize) -> Bytes 
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    let pad = PADDING.get(..pad_len.min(PADDING.len())).unwrap_or_default();
+    let pad = PADDING
+        .get(..pad_len.min(PADDING.len()))
+        .unwrap_or_default();
     payload.insert("p".into(), Value::String(pad.to_owned()));
     let body = Value::Object(payload).to_string();
     let message = Message::new(body.into_bytes())
@@ -70,7 +72,10 @@ struct Pad(u64);
 
 impl Pad {
     fn next(&mut self) -> usize {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         1 + ((self.0 >> 33) % 60) as usize
     }
 }
@@ -85,13 +90,23 @@ pub fn reply_frames(reply: &Reply, latency_ms: u64, seed: u64) -> Vec<Frame> {
             is_delta,
         });
     };
-    push("messageStart", json!({ "role": "assistant" }), false, &mut pad);
+    push(
+        "messageStart",
+        json!({ "role": "assistant" }),
+        false,
+        &mut pad,
+    );
     for (index, block) in reply.blocks.iter().enumerate() {
         let delta = |d: Value| json!({ "contentBlockIndex": index, "delta": d });
         match block {
             Block::Text(pieces) => {
                 for piece in pieces {
-                    push("contentBlockDelta", delta(json!({ "text": piece })), true, &mut pad);
+                    push(
+                        "contentBlockDelta",
+                        delta(json!({ "text": piece })),
+                        true,
+                        &mut pad,
+                    );
                 }
             }
             Block::Reasoning { pieces, signature } => {
@@ -133,9 +148,19 @@ pub fn reply_frames(reply: &Reply, latency_ms: u64, seed: u64) -> Vec<Frame> {
                 }
             }
         }
-        push("contentBlockStop", json!({ "contentBlockIndex": index }), false, &mut pad);
+        push(
+            "contentBlockStop",
+            json!({ "contentBlockIndex": index }),
+            false,
+            &mut pad,
+        );
     }
-    push("messageStop", json!({ "stopReason": reply.stop_reason }), false, &mut pad);
+    push(
+        "messageStop",
+        json!({ "stopReason": reply.stop_reason }),
+        false,
+        &mut pad,
+    );
     push(
         "metadata",
         json!({ "usage": reply.usage.to_json(), "metrics": { "latencyMs": latency_ms } }),
@@ -165,7 +190,11 @@ mod tests {
     fn frames_carry_bedrock_headers_and_padding() {
         let bytes = event("messageStart", json!({"role": "assistant"}), 5);
         let message = read_message_from(bytes).unwrap();
-        let names: Vec<&str> = message.headers().iter().map(|h| h.name().as_str()).collect();
+        let names: Vec<&str> = message
+            .headers()
+            .iter()
+            .map(|h| h.name().as_str())
+            .collect();
         assert_eq!(names, [":event-type", ":content-type", ":message-type"]);
         let payload: Value = serde_json::from_slice(message.payload()).unwrap();
         assert_eq!(payload["p"], "abcde");
@@ -180,6 +209,9 @@ mod tests {
             .iter()
             .find(|h| h.name().as_str() == ":exception-type")
             .unwrap();
-        assert_eq!(kind.value().as_string().unwrap().as_str(), "throttlingException");
+        assert_eq!(
+            kind.value().as_string().unwrap().as_str(),
+            "throttlingException"
+        );
     }
 }

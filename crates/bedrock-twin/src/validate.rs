@@ -31,9 +31,7 @@ pub fn check(req: &Value, model: &Invocable) -> Result<Checked, AwsError> {
         Some(Value::Array(m)) => m,
         Some(_) => return Err(serialization()),
     };
-    let has_tool_config = req
-        .get("toolConfig")
-        .is_some_and(|t| !t.is_null());
+    let has_tool_config = req.get("toolConfig").is_some_and(|t| !t.is_null());
     check_tools(req)?;
     check_messages(messages, has_tool_config)?;
     let max_tokens = match req.pointer("/inferenceConfig/maxTokens") {
@@ -83,7 +81,12 @@ pub fn check(req: &Value, model: &Invocable) -> Result<Checked, AwsError> {
     let stop_sequences = req
         .pointer("/inferenceConfig/stopSequences")
         .and_then(Value::as_array)
-        .map(|s| s.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Checked {
         max_tokens,
@@ -97,7 +100,10 @@ fn serialization() -> AwsError {
 }
 
 fn check_messages(messages: &[Value], has_tool_config: bool) -> Result<(), AwsError> {
-    let first_role = messages.first().and_then(|m| m.get("role")).and_then(Value::as_str);
+    let first_role = messages
+        .first()
+        .and_then(|m| m.get("role"))
+        .and_then(Value::as_str);
     if first_role != Some("user") {
         return Err(AwsError::validation(
             "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
@@ -106,7 +112,10 @@ fn check_messages(messages: &[Value], has_tool_config: bool) -> Result<(), AwsEr
     let mut previous_role = "";
     let mut pending_tool_uses: Vec<String> = Vec::new();
     for (i, message) in messages.iter().enumerate() {
-        let role = message.get("role").and_then(Value::as_str).unwrap_or_default();
+        let role = message
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if role != "user" && role != "assistant" {
             return Err(AwsError::validation(format!(
                 "1 validation error detected: Value '{role}' at 'messages.{}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
@@ -143,7 +152,10 @@ fn check_messages(messages: &[Value], has_tool_config: bool) -> Result<(), AwsEr
                 if !has_tool_config {
                     return Err(tool_config_required());
                 }
-                let name = tool_use.get("name").and_then(Value::as_str).unwrap_or_default();
+                let name = tool_use
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 if !valid_tool_name(name) {
                     return Err(AwsError::validation(format!(
                         "1 validation error detected: Value at 'messages.{}.member.content.{}.member.toolUse.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
@@ -237,10 +249,7 @@ fn thinking_request(req: &Value) -> Thinking {
                 .get("budget_tokens")
                 .or_else(|| cfg.get("budgetTokens"))
                 .and_then(Value::as_u64);
-            return Thinking {
-                enabled,
-                budget,
-            };
+            return Thinking { enabled, budget };
         }
     }
     Thinking::default()
@@ -314,13 +323,23 @@ mod tests {
     #[test]
     fn refuses_consecutive_user_turns() {
         let req = json!({"messages": [user("a"), user("b")]});
-        assert!(check(&req, &model()).unwrap_err().message.contains("must alternate"));
+        assert!(
+            check(&req, &model())
+                .unwrap_err()
+                .message
+                .contains("must alternate")
+        );
     }
 
     #[test]
     fn refuses_empty_content_with_index() {
         let req = json!({"messages": [user("a"), {"role": "assistant", "content": []}]});
-        assert!(check(&req, &model()).unwrap_err().message.contains("messages.1 is empty"));
+        assert!(
+            check(&req, &model())
+                .unwrap_err()
+                .message
+                .contains("messages.1 is empty")
+        );
     }
 
     #[test]
@@ -328,20 +347,35 @@ mod tests {
         let req = json!({"messages": [user("a"),
             {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "x", "input": {}}}]},
             {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "1"}]}}]}]});
-        assert!(check(&req, &model()).unwrap_err().message.contains("toolConfig field must be defined"));
+        assert!(
+            check(&req, &model())
+                .unwrap_err()
+                .message
+                .contains("toolConfig field must be defined")
+        );
     }
 
     #[test]
     fn refuses_thinking_budget_not_below_max_tokens() {
         let req = json!({"messages": [user("a")], "inferenceConfig": {"maxTokens": 2000},
             "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 2000}}});
-        assert!(check(&req, &model()).unwrap_err().message.contains("budget_tokens"));
+        assert!(
+            check(&req, &model())
+                .unwrap_err()
+                .message
+                .contains("budget_tokens")
+        );
     }
 
     #[test]
     fn refuses_max_tokens_above_limit() {
         let req = json!({"messages": [user("a")], "inferenceConfig": {"maxTokens": 9000}});
-        assert!(check(&req, &model()).unwrap_err().message.contains("model limit of 8192"));
+        assert!(
+            check(&req, &model())
+                .unwrap_err()
+                .message
+                .contains("model limit of 8192")
+        );
     }
 
     #[test]
