@@ -69,6 +69,58 @@ async fn binary_prints_endpoints_serves_and_stops_on_sigterm() {
     assert!(exit.success(), "{exit:?}");
 }
 
+#[tokio::test]
+async fn catalogue_file_replaces_the_built_in_one() {
+    let dir = std::env::temp_dir().join(format!("twin-catalogue-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("catalogue.json");
+    std::fs::write(
+        &file,
+        r#"{"modelSummaries": [{"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/acme.one-v1:0",
+            "modelId": "acme.one-v1:0", "modelName": "One", "providerName": "Acme",
+            "inputModalities": ["TEXT"], "outputModalities": ["TEXT"], "responseStreamingSupported": true,
+            "customizationsSupported": [], "inferenceTypesSupported": ["ON_DEMAND"],
+            "modelLifecycle": {"status": "ACTIVE"}}],
+            "inferenceProfileSummaries": []}"#,
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--catalogue"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .strip_prefix("bedrock-twin listening on ")
+        .unwrap()
+        .to_owned();
+    let listed = control_with(&url, default_credentials())
+        .list_foundation_models()
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed
+        .model_summaries()
+        .iter()
+        .map(|m| m.model_id())
+        .collect();
+    assert_eq!(ids, ["acme.one-v1:0"]);
+    let profiles = control_with(&url, default_credentials())
+        .list_inference_profiles()
+        .send()
+        .await
+        .unwrap();
+    assert!(profiles.inference_profile_summaries().is_empty());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn help_documents_every_option() {
     let out = Command::new(BIN).arg("--help").output().unwrap();

@@ -21,7 +21,7 @@ pub async fn start() -> RunningTwin {
 
 pub async fn start_with(edit: impl FnOnce(&mut TwinConfig)) -> RunningTwin {
     let mut config = TwinConfig::new().unwrap();
-    config.vectors_dir = vectors_dir();
+    config.vectors_dir = find_vectors();
     edit(&mut config);
     Twin::start(config).await.unwrap()
 }
@@ -80,23 +80,30 @@ pub fn assistant(text: &str) -> Message {
         .unwrap()
 }
 
-/// The vectors folder: `$PINCER_VECTORS`, else `../shared/vectors` next to the repository.
-/// Missing is a skip, except under `CI=true` where it fails.
-pub fn vectors_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("PINCER_VECTORS").map_or_else(
+fn vectors_candidate() -> PathBuf {
+    std::env::var_os("PINCER_VECTORS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
         PathBuf::from,
-    );
-    if dir.join("INDEX.md").is_file() {
-        return Some(dir);
-    }
+    )
+}
+
+/// The vectors folder if present: `$PINCER_VECTORS`, else `../shared/vectors` next to the
+/// repository.
+pub fn find_vectors() -> Option<PathBuf> {
+    Some(vectors_candidate()).filter(|dir| dir.join("INDEX.md").is_file())
+}
+
+/// The vectors folder for tests that need it: missing is a skip (`None`), except under
+/// `CI=true`, where it fails the test.
+pub fn vectors_dir() -> Option<PathBuf> {
+    let found = find_vectors();
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     assert!(
-        !ci,
+        found.is_some() || !ci,
         "vectors folder {} is missing and CI=true",
-        dir.display()
+        vectors_candidate().display()
     );
-    None
+    found
 }
 
 /// Everything a stream produced, as names in the `*.events.txt` vocabulary, plus the text.
