@@ -72,27 +72,32 @@ class Twin:
     """The twin process and its endpoints."""
 
     def __init__(self, binary, vectors):
-        args = [binary, "--port", "0", "--imds-port", "0", "--ecs-port", "0",
+        self.cert = os.path.join(_EMPTY, "twin-cert.pem")
+        args = [binary, "--port", "0", "--tls-port", "0", "--tls-cert-out", self.cert,
+                "--imds-port", "0", "--ecs-port", "0",
                 "--key", "ASIAINTEROP:interop-secret:interop-token"]
         if vectors:
             args += ["--vectors", str(vectors)]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         lines = queue.Queue()
         threading.Thread(target=lambda: [lines.put(l) for l in self.proc.stdout], daemon=True).start()
-        self.url = self.imds = self.ecs = None
-        while self.url is None or self.imds is None or self.ecs is None:
+        self.url = self.tls = self.imds = self.ecs = None
+        while None in (self.url, self.tls, self.imds, self.ecs):
             try:
                 line = lines.get(timeout=30).strip()
             except queue.Empty:
                 raise RuntimeError("the twin printed no endpoints within 30 s")
             if line.startswith("bedrock-twin listening on "):
                 self.url = line.split(" on ", 1)[1]
+            elif line.startswith("tls on "):
+                self.tls = line.split(" on ", 1)[1]
             elif line.startswith("imds on "):
                 self.imds = line.split(" on ", 1)[1]
             elif line.startswith("ecs on "):
                 self.ecs = line.split(" on ", 1)[1]
         for url in (self.url, self.imds, self.ecs):
             assert url.startswith("http://127.0.0.1:"), url
+        assert self.tls.startswith("https://127.0.0.1:"), self.tls
 
     def stop(self):
         if self.proc.poll() is None:
@@ -340,35 +345,46 @@ def session_token(twin):
     assert code == "UnrecognizedClientException", code
 
 
-@test
-def bearer_token(twin):
-    # botocore takes AWS_BEARER_TOKEN_BEDROCK but refuses to send a bearer token over plain
-    # HTTP; the twin serves plain HTTP on loopback. So: check that refusal, then send the same
-    # `Authorization: Bearer` header from an unsigned boto3 client.
-    os.environ["AWS_BEARER_TOKEN_BEDROCK"] = "twin-bearer"
-    try:
-        env_client = boto3.session.Session().client("bedrock-runtime", region_name="us-east-1", endpoint_url=twin.url, config=NO_RETRY)
-        try:
-            env_client.converse(modelId=MODEL, messages=[user("x")])
-            raise AssertionError("botocore sent a bearer token over plain HTTP")
-        except botocore.exceptions.InvalidEndpointConfigurationError as e:
-            assert "HTTPS" in str(e), e
-    finally:
+class bearer_env:
+    """Sets AWS_BEARER_TOKEN_BEDROCK for the duration of a block (botocore reads it lazily)."""
+
+    def __init__(self, token):
+        self.token = token
+
+    def __enter__(self):
+        os.environ["AWS_BEARER_TOKEN_BEDROCK"] = self.token
+
+    def __exit__(self, *_):
         del os.environ["AWS_BEARER_TOKEN_BEDROCK"]
 
-    def bearer_client(token):
-        c = boto3.session.Session().client(
-            "bedrock-runtime", region_name="us-east-1", endpoint_url=twin.url,
-            config=NO_RETRY.merge(Config(signature_version=botocore.UNSIGNED)))
-        def add(request, **_):
-            request.headers["Authorization"] = f"Bearer {token}"
-        c.meta.events.register("before-send.*.*", add)
-        return c
 
-    _, text, _, error = events_of(bearer_client("twin-bearer").converse_stream(modelId=MODEL, messages=[user("bearer from boto3")]))
-    assert error is None and text == "bearer from boto3", text
-    code, _ = code_of(lambda: bearer_client("not-a-token").converse(modelId=MODEL, messages=[user("x")]))
-    assert code == "UnrecognizedClientException", code
+def bearer_client(twin, url):
+    return boto3.session.Session().client(
+        "bedrock-runtime", region_name="us-east-1", endpoint_url=url, config=NO_RETRY, verify=twin.cert)
+
+
+@test
+def bearer_token(twin):
+    # botocore sends AWS_BEARER_TOKEN_BEDROCK only over HTTPS, so this uses the twin's TLS
+    # listener (self-signed certificate, trusted through the PEM file the twin wrote).
+    with bearer_env("twin-bearer"):
+        c = bearer_client(twin, twin.tls)
+        sent = {}
+        c.meta.events.register("before-send.*.*", lambda request, **_: sent.update(auth=request.headers.get("Authorization")))
+        _, text, _, error = events_of(c.converse_stream(modelId=MODEL, messages=[user("bearer from boto3")]))
+        assert error is None and text == "bearer from boto3", text
+        assert sent["auth"] in ("Bearer twin-bearer", b"Bearer twin-bearer"), sent
+        try:
+            bearer_client(twin, twin.url).converse(modelId=MODEL, messages=[user("x")])
+            raise AssertionError("botocore sent a bearer token over plain HTTP")
+        except botocore.exceptions.InvalidEndpointConfigurationError:
+            pass
+    with bearer_env("not-a-token"):
+        code, _ = code_of(lambda: bearer_client(twin, twin.tls).converse(modelId=MODEL, messages=[user("x")]))
+        assert code == "UnrecognizedClientException", code
+    listed = boto3.session.Session().client("bedrock", region_name="us-east-1", endpoint_url=twin.tls, verify=twin.cert,
+                                            aws_access_key_id=KEY[0], aws_secret_access_key=KEY[1], config=NO_RETRY)
+    assert listed.list_foundation_models()["modelSummaries"], "sigv4 over TLS"
 
 
 def chain_client(twin):

@@ -274,6 +274,9 @@ pub enum TwinError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The TLS identity could not be made.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// An I/O error while serving.
     #[error("server error: {0}")]
     Serve(#[from] std::io::Error),

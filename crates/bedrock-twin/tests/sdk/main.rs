@@ -19,3 +19,4 @@ mod creds;
 mod faults;
 mod replay;
 mod runtime;
+mod tls;
