@@ -90,7 +90,9 @@ async fn handle(
     if let Some(path) = replay_header {
         return replay::serve(state.vectors_dir.as_deref(), path).await;
     }
-    let invocable = state.catalogue.resolve_invocation(model_id)?;
+    let invocable = state
+        .catalogue
+        .resolve_invocation(model_id, ctx.region.as_deref())?;
     if streaming && !invocable.streaming {
         return Err(AwsError::validation(
             "The model is unsupported for streaming. Try again with a model that supports streaming.",
@@ -118,8 +120,7 @@ async fn handle(
         .sum::<usize>();
     let latency_ms = u64::try_from(delay.as_millis())
         .unwrap_or(u64::MAX)
-        .saturating_mul(deltas as u64)
-        .saturating_add(u64::from(!knobs.zero_delay) * 3);
+        .saturating_mul(deltas as u64);
     if !streaming {
         return converse_answer(&reply, latency_ms, fault, delay, deltas).await;
     }

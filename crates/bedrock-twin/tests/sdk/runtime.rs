@@ -451,6 +451,22 @@ async fn validation_mirrors_bedrock() {
     let (_, message) = refusal(&client, MODEL, vec![user("  ")], same).await;
     assert!(message.contains("is blank"), "{message}");
 
+    let (code, message) = refusal(
+        &client,
+        "eu.anthropic.claude-sonnet-4-20250514-v1:0",
+        vec![user("a")],
+        same,
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "ValidationException",
+            "The provided model identifier is invalid."
+        ),
+        "an eu. profile called from us-east-1"
+    );
+
     let tool_use = Message::builder()
         .role(ConversationRole::Assistant)
         .content(ContentBlock::ToolUse(
