@@ -9,8 +9,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-VENV="${1:-$ROOT/.venv-twin}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+VENV="${1:-$TARGET/interop-venv}"
 
 (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build -q -p bedrock-twin --bin bedrock-twin)
 if [[ ! -x "$VENV/bin/python" ]]; then

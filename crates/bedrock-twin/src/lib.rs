@@ -3,9 +3,9 @@
 //!
 //! It serves, on one port, the control plane (`ListFoundationModels`, `GetFoundationModel`,
 //! `ListInferenceProfiles`, `GetInferenceProfile`) and the runtime (`Converse`,
-//! `ConverseStream`), and optionally, on ports of their own, an IMDSv2 emulation and an ECS
-//! container-credentials endpoint. Every request is authenticated (SigV4 with signing name
-//! `bedrock`, or a bearer token).
+//! `ConverseStream`), and optionally, on ports of their own, the same API over HTTPS with a
+//! self-signed certificate, an IMDSv2 emulation and an ECS container-credentials endpoint.
+//! Every request is authenticated (SigV4 with signing name `bedrock`, or a bearer token).
 //!
 //! # Per-request controls
 //! - `x-twin-fault: NAME[:ARG]`, or a `~NAME[:ARG]` suffix on the model id: `throttle`,
