@@ -120,13 +120,13 @@ impl AwsError {
         )
     }
 
-    /// 424 `ModelErrorException`-like answer used for a model stream failure outside a stream.
-    pub fn model_stream_error() -> Self {
+    /// 424 `ModelErrorException`: how `Converse` reports a model that failed mid-answer.
+    pub fn model_error() -> Self {
         Self::new(
             StatusCode::FAILED_DEPENDENCY,
-            "ModelStreamErrorException",
+            "ModelErrorException",
             Namespace::Bedrock,
-            "The model stream ended with an error.",
+            "The model encountered an error while processing the request. Try your request again.",
         )
     }
 

@@ -267,3 +267,43 @@ async fn unknown_fault_names_are_refused() {
     assert_eq!(err.code(), Some("ValidationException"));
     twin.stop().await;
 }
+
+#[tokio::test]
+async fn converse_reports_stream_faults_as_errors() {
+    let twin = start().await;
+    let client = runtime(&twin);
+    for (fault, code) in [
+        (
+            "midstream-modelStreamErrorException:1",
+            "ModelErrorException",
+        ),
+        ("midstream-throttlingException:1", "ThrottlingException"),
+        ("midstream-validationException:1", "ValidationException"),
+    ] {
+        let err = client
+            .converse()
+            .model_id(MODEL)
+            .messages(user("x"))
+            .customize()
+            .mutate_request(move |req| {
+                req.headers_mut().insert("x-twin-fault", fault);
+            })
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(code), "{fault}");
+    }
+    let reset = client
+        .converse()
+        .model_id(MODEL)
+        .messages(user("x"))
+        .customize()
+        .mutate_request(|req| {
+            req.headers_mut().insert("x-twin-fault", "reset");
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert!(reset.as_service_error().is_none(), "{reset:?}");
+    twin.stop().await;
+}
