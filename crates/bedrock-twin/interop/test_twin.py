@@ -222,6 +222,19 @@ def converse_stream_events(twin):
 
 
 @test
+def arn_model_ids(twin):
+    c = client(twin)
+    for model_id in (
+        "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/tw1nappprof1",
+        "arn:aws:bedrock:us-east-1::foundation-model/" + MODEL,
+    ):
+        out = c.converse(modelId=model_id, messages=[user("by arn")])
+        assert out["output"]["message"]["content"][0]["text"] == "by arn", model_id
+    code, message = code_of(lambda: c.converse(modelId="eu.anthropic.claude-sonnet-4-20250514-v1:0", messages=[user("x")]))
+    assert message == "The provided model identifier is invalid.", (code, message)
+
+
+@test
 def tools_stream_and_round_trip(twin):
     c = client(twin)
     names, _, tools, _ = events_of(c.converse_stream(modelId=MODEL, messages=[user("use get_weather and get_time")], toolConfig=TOOLS))
