@@ -89,8 +89,13 @@ impl AccessKey {
 /// Who made a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    /// A SigV4-signed request with this access key id.
-    Key(String),
+    /// A SigV4-signed request with this access key id, signed for this region.
+    Key {
+        /// Access key id.
+        access_key_id: String,
+        /// Region of the credential scope.
+        region: String,
+    },
     /// A request with a bearer token.
     Bearer,
 }
@@ -99,8 +104,16 @@ impl Caller {
     /// A short label, used to separate fault counters per caller.
     pub fn label(&self) -> &str {
         match self {
-            Self::Key(id) => id,
+            Self::Key { access_key_id, .. } => access_key_id,
             Self::Bearer => "bearer",
+        }
+    }
+
+    /// The region the request was signed for, when known.
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Self::Key { region, .. } => Some(region),
+            Self::Bearer => None,
         }
     }
 }
@@ -200,7 +213,10 @@ impl KeyStore {
         self.check_skew(amz_date, signed_at, now)?;
         let expected = expected_signature(req, &parsed, &key, signed_at)?;
         if expected == parsed.signature {
-            Ok(Caller::Key(key.access_key_id))
+            Ok(Caller::Key {
+                access_key_id: key.access_key_id,
+                region: parsed.region.to_owned(),
+            })
         } else {
             Err(AwsError::invalid_signature(SIGNATURE_MISMATCH))
         }

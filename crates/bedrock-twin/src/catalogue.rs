@@ -141,9 +141,21 @@ impl Catalogue {
     }
 
     /// Resolves the model identifier of a runtime call (model id, model ARN, profile id or
-    /// profile ARN) the way Bedrock does, refusing what Bedrock refuses.
-    pub fn resolve_invocation(&self, id: &str) -> Result<Invocable, AwsError> {
+    /// profile ARN) the way Bedrock does, refusing what Bedrock refuses. `region` is the region
+    /// the call was signed for, when known: a geographic profile (`us.`, `eu.`, `apac.`) called
+    /// from outside its geography is an invalid model identifier, as on Bedrock.
+    pub fn resolve_invocation(
+        &self,
+        id: &str,
+        region: Option<&str>,
+    ) -> Result<Invocable, AwsError> {
         if let Some(profile) = self.find_profile(id) {
+            if let (Some(region), Some(profile_id)) =
+                (region, str_field(profile, "inferenceProfileId"))
+                && !in_geography(profile_id, region)
+            {
+                return Err(AwsError::invalid_model());
+            }
             let target = profile
                 .get("models")
                 .and_then(Value::as_array)
@@ -207,6 +219,24 @@ impl Catalogue {
     }
 }
 
+/// Whether a system profile's geography prefix admits calls signed for `region`.
+fn in_geography(profile_id: &str, region: &str) -> bool {
+    let Some((prefix, _)) = profile_id.split_once('.') else {
+        return true;
+    };
+    let region_prefix = match prefix {
+        "us" => "us-",
+        "eu" => "eu-",
+        "apac" => "ap-",
+        "ca" => "ca-",
+        "jp" => "ap-northeast-",
+        "au" => "ap-southeast-",
+        "us-gov" => "us-gov-",
+        _ => return true,
+    };
+    region.starts_with(region_prefix) && !(prefix == "us" && region.starts_with("us-gov-"))
+}
+
 /// A string field of a JSON object.
 pub(crate) fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str)
@@ -267,36 +297,51 @@ mod tests {
     fn profile_only_model_is_refused_by_base_id() {
         let c = Catalogue::built_in().unwrap();
         let err = c
-            .resolve_invocation("anthropic.claude-sonnet-4-20250514-v1:0")
+            .resolve_invocation("anthropic.claude-sonnet-4-20250514-v1:0", None)
             .unwrap_err();
         assert!(
             err.message
                 .contains("with on-demand throughput isn't supported")
         );
         let ok = c
-            .resolve_invocation("us.anthropic.claude-sonnet-4-20250514-v1:0")
+            .resolve_invocation(
+                "us.anthropic.claude-sonnet-4-20250514-v1:0",
+                Some("us-west-2"),
+            )
             .unwrap();
         assert_eq!(ok.model_id, "anthropic.claude-sonnet-4-20250514-v1:0");
         assert_eq!(ok.max_tokens, 65536);
     }
 
     #[test]
+    fn geographic_profiles_stay_in_their_geography() {
+        let c = Catalogue::built_in().unwrap();
+        let eu = "eu.anthropic.claude-sonnet-4-20250514-v1:0";
+        assert!(c.resolve_invocation(eu, Some("eu-west-1")).is_ok());
+        assert!(c.resolve_invocation(eu, None).is_ok());
+        let err = c.resolve_invocation(eu, Some("us-east-1")).unwrap_err();
+        assert_eq!(err.message, crate::error::INVALID_MODEL_ID);
+        let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+        assert!(c.resolve_invocation(global, Some("ap-south-1")).is_ok());
+    }
+
+    #[test]
     fn unknown_and_denied_models() {
         let c = Catalogue::built_in().unwrap();
         assert_eq!(
-            c.resolve_invocation("us.does-not-exist-model-v1:0")
+            c.resolve_invocation("us.does-not-exist-model-v1:0", None)
                 .unwrap_err()
                 .message,
             crate::error::INVALID_MODEL_ID
         );
         assert_eq!(
-            c.resolve_invocation("meta.llama3-70b-instruct-v1:0")
+            c.resolve_invocation("meta.llama3-70b-instruct-v1:0", None)
                 .unwrap_err()
                 .error_type,
             "AccessDeniedException"
         );
         assert!(
-            c.resolve_invocation("amazon.titan-embed-text-v2:0")
+            c.resolve_invocation("amazon.titan-embed-text-v2:0", None)
                 .is_err()
         );
     }

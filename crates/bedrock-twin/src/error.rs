@@ -120,13 +120,13 @@ impl AwsError {
         )
     }
 
-    /// 424 `ModelErrorException`-like answer used for a model stream failure outside a stream.
-    pub fn model_stream_error() -> Self {
+    /// 424 `ModelErrorException`: how `Converse` reports a model that failed mid-answer.
+    pub fn model_error() -> Self {
         Self::new(
             StatusCode::FAILED_DEPENDENCY,
-            "ModelStreamErrorException",
+            "ModelErrorException",
             Namespace::Bedrock,
-            "The model stream ended with an error.",
+            "The model encountered an error while processing the request. Try your request again.",
         )
     }
 
@@ -274,6 +274,9 @@ pub enum TwinError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The TLS identity could not be made.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// An I/O error while serving.
     #[error("server error: {0}")]
     Serve(#[from] std::io::Error),

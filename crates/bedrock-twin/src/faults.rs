@@ -68,7 +68,7 @@ impl StreamException {
     pub fn as_http_error(self) -> AwsError {
         match self {
             Self::Throttling => AwsError::throttling(),
-            Self::ModelStreamError => AwsError::model_stream_error(),
+            Self::ModelStreamError => AwsError::model_error(),
             Self::InternalServer => AwsError::internal(),
             Self::ServiceUnavailable => AwsError::service_unavailable(),
             Self::Validation => {

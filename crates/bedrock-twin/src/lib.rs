@@ -3,9 +3,9 @@
 //!
 //! It serves, on one port, the control plane (`ListFoundationModels`, `GetFoundationModel`,
 //! `ListInferenceProfiles`, `GetInferenceProfile`) and the runtime (`Converse`,
-//! `ConverseStream`), and optionally, on ports of their own, an IMDSv2 emulation and an ECS
-//! container-credentials endpoint. Every request is authenticated (SigV4 with signing name
-//! `bedrock`, or a bearer token).
+//! `ConverseStream`), and optionally, on ports of their own, the same API over HTTPS with a
+//! self-signed certificate, an IMDSv2 emulation and an ECS container-credentials endpoint.
+//! Every request is authenticated (SigV4 with signing name `bedrock`, or a bearer token).
 //!
 //! # Per-request controls
 //! - `x-twin-fault: NAME[:ARG]`, or a `~NAME[:ARG]` suffix on the model id: `throttle`,
@@ -39,6 +39,7 @@ pub mod script;
 mod server;
 mod state;
 pub mod stream;
+pub mod tls;
 pub mod validate;
 
 use std::net::SocketAddr;
@@ -68,6 +69,9 @@ pub const DEFAULT_BEARER_TOKEN: &str = "twin-bearer";
 pub struct TwinConfig {
     /// Port of the Bedrock API (control plane and runtime); 0 picks a free one.
     pub port: u16,
+    /// Port of an HTTPS listener serving the same API with a self-signed certificate; `None`
+    /// does not start it, `Some(0)` picks a free one.
+    pub tls_port: Option<u16>,
     /// Port of the IMDSv2 endpoint; `None` does not start it, `Some(0)` picks a free one.
     pub imds_port: Option<u16>,
     /// Port of the ECS credentials endpoint; `None` does not start it.
@@ -102,6 +106,7 @@ impl TwinConfig {
     pub fn with_catalogue(catalogue: Catalogue) -> Self {
         Self {
             port: 0,
+            tls_port: None,
             imds_port: None,
             ecs_port: None,
             ecs_auth_token: None,
@@ -154,14 +159,29 @@ impl Twin {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
 
-        let (addr, task) = serve(config.port, server::router(state), stop_rx.clone()).await?;
+        let router = server::router(state);
+        let (addr, task) = serve(bind(config.port).await?, router.clone(), stop_rx.clone())?;
         tasks.push(task);
         let url = format!("http://{addr}");
 
+        let tls = match config.tls_port {
+            Some(port) => {
+                let identity = tls::TlsIdentity::self_signed()?;
+                let listener = tls::TlsListener::new(bind(port).await?, &identity)?;
+                let (addr, task) = serve(listener, router, stop_rx.clone())?;
+                tasks.push(task);
+                Some((format!("https://{addr}"), identity))
+            }
+            None => None,
+        };
+
         let imds_url = match config.imds_port {
             Some(port) => {
-                let (addr, task) =
-                    serve(port, imds::imds_router(issuer.clone()), stop_rx.clone()).await?;
+                let (addr, task) = serve(
+                    bind(port).await?,
+                    imds::imds_router(issuer.clone()),
+                    stop_rx.clone(),
+                )?;
                 tasks.push(task);
                 Some(format!("http://{addr}"))
             }
@@ -170,7 +190,7 @@ impl Twin {
         let ecs_url = match config.ecs_port {
             Some(port) => {
                 let router = imds::ecs_router(issuer, config.ecs_auth_token);
-                let (addr, task) = serve(port, router, stop_rx).await?;
+                let (addr, task) = serve(bind(port).await?, router, stop_rx)?;
                 tasks.push(task);
                 Some(format!("http://{addr}{}", imds::ECS_PATH))
             }
@@ -179,6 +199,7 @@ impl Twin {
         Ok(RunningTwin {
             url,
             addr,
+            tls,
             imds_url,
             ecs_url,
             stop: stop_tx,
@@ -187,24 +208,30 @@ impl Twin {
     }
 }
 
-async fn serve(
-    port: u16,
-    router: Router,
-    mut stop: watch::Receiver<bool>,
-) -> Result<(SocketAddr, JoinHandle<()>), TwinError> {
+async fn bind(port: u16) -> Result<TcpListener, TwinError> {
     let wanted = SocketAddr::from(([127, 0, 0, 1], port));
-    let listener = TcpListener::bind(wanted)
+    TcpListener::bind(wanted)
         .await
         .map_err(|source| TwinError::Bind {
             addr: wanted.to_string(),
             source,
-        })?;
+        })
+}
+
+fn serve<L>(
+    listener: L,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>), TwinError>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         };
-        // Serving only ends on shutdown or a listener failure; there is nobody to report to.
+        // Serving only ends on shutdown; there is nobody to report to.
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
@@ -217,6 +244,7 @@ async fn serve(
 pub struct RunningTwin {
     url: String,
     addr: SocketAddr,
+    tls: Option<(String, tls::TlsIdentity)>,
     imds_url: Option<String>,
     ecs_url: Option<String>,
     stop: watch::Sender<bool>,
@@ -232,6 +260,21 @@ impl RunningTwin {
     /// Socket address of the Bedrock API.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Base URL of the HTTPS listener, if started.
+    pub fn tls_url(&self) -> Option<&str> {
+        self.tls.as_ref().map(|(url, _)| url.as_str())
+    }
+
+    /// PEM certificate of the HTTPS listener, if started, for clients to trust.
+    pub fn tls_cert_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|(_, identity)| identity.cert_pem())
+    }
+
+    /// DER certificate of the HTTPS listener, if started.
+    pub fn tls_cert_der(&self) -> Option<&[u8]> {
+        self.tls.as_ref().map(|(_, identity)| identity.cert_der())
     }
 
     /// Base URL of the IMDS endpoint, if started.

@@ -27,6 +27,13 @@ struct Args {
     /// Port of the Bedrock API on 127.0.0.1 (0 picks a free port).
     #[arg(long, default_value_t = 8787)]
     port: u16,
+    /// Also serve the Bedrock API over HTTPS on this port (0 picks a free port), with a
+    /// self-signed certificate for 127.0.0.1 and localhost.
+    #[arg(long)]
+    tls_port: Option<u16>,
+    /// Write the HTTPS certificate (PEM) to this file, for clients to trust.
+    #[arg(long, requires = "tls_port")]
+    tls_cert_out: Option<PathBuf>,
     /// Also serve IMDSv2 on this port (0 picks a free port).
     #[arg(long)]
     imds_port: Option<u16>,
@@ -80,6 +87,7 @@ impl Args {
         };
         let mut config = TwinConfig::with_catalogue(catalogue);
         config.port = self.port;
+        config.tls_port = self.tls_port;
         config.imds_port = self.imds_port;
         config.ecs_port = self.ecs_port;
         config.ecs_auth_token = self.ecs_auth_token;
@@ -136,10 +144,20 @@ fn fail(error: &TwinError) -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), TwinError> {
+    // Listen for signals before announcing the endpoints: whoever reads the lines may stop us
+    // right away.
+    let stopped = stop_signal()?;
+    let cert_out = args.tls_cert_out.clone();
     let twin = Twin::start(args.into_config()?).await?;
+    if let (Some(path), Some(pem)) = (&cert_out, twin.tls_cert_pem()) {
+        std::fs::write(path, pem)?;
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "bedrock-twin listening on {}", twin.url())?;
+        if let Some(url) = twin.tls_url() {
+            writeln!(out, "tls on {url}")?;
+        }
         if let Some(url) = twin.imds_url() {
             writeln!(out, "imds on {url}")?;
         }
@@ -148,18 +166,20 @@ async fn run(args: Args) -> Result<(), TwinError> {
         }
         out.flush()?;
     }
-    wait_for_signal().await?;
+    stopped.await;
     twin.stop().await;
     Ok(())
 }
 
-async fn wait_for_signal() -> Result<(), TwinError> {
+/// Registers SIGTERM and SIGINT handlers now; the future resolves on the first of them.
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>, TwinError> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }

@@ -90,7 +90,9 @@ async fn handle(
     if let Some(path) = replay_header {
         return replay::serve(state.vectors_dir.as_deref(), path).await;
     }
-    let invocable = state.catalogue.resolve_invocation(model_id)?;
+    let invocable = state
+        .catalogue
+        .resolve_invocation(model_id, ctx.region.as_deref())?;
     if streaming && !invocable.streaming {
         return Err(AwsError::validation(
             "The model is unsupported for streaming. Try again with a model that supports streaming.",
@@ -118,8 +120,7 @@ async fn handle(
         .sum::<usize>();
     let latency_ms = u64::try_from(delay.as_millis())
         .unwrap_or(u64::MAX)
-        .saturating_mul(deltas as u64)
-        .saturating_add(u64::from(!knobs.zero_delay) * 3);
+        .saturating_mul(deltas as u64);
     if !streaming {
         return converse_answer(&reply, latency_ms, fault, delay, deltas).await;
     }
@@ -160,8 +161,11 @@ async fn converse_answer(
 /// One step of a streamed answer.
 enum Step {
     Send(Duration, Bytes),
-    Fail,
+    Fail(Duration),
 }
+
+/// Pause before a reset, so that the frames before it leave the socket first.
+const RESET_PAUSE: Duration = Duration::from_millis(20);
 
 fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> {
     let mut steps = Vec::with_capacity(frames.len() + 1);
@@ -174,7 +178,7 @@ fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> 
                     return steps;
                 }
                 Some(Fault::Reset { after }) if sent_deltas >= after => {
-                    steps.push(Step::Fail);
+                    steps.push(Step::Fail(RESET_PAUSE));
                     return steps;
                 }
                 _ => {}
@@ -207,7 +211,7 @@ fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Bod
                 .iter()
                 .map(|s| match s {
                     Step::Send(_, b) => b.len(),
-                    Step::Fail => 0,
+                    Step::Fail(_) => 0,
                 })
                 .sum(),
         );
@@ -226,10 +230,13 @@ fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Bod
                 }
                 Some((Ok(bytes), steps))
             }
-            Step::Fail => Some((
-                Err(std::io::Error::other("connection reset by fault injection")),
-                steps,
-            )),
+            Step::Fail(wait) => {
+                tokio::time::sleep(wait).await;
+                Some((
+                    Err(std::io::Error::other("connection reset by fault injection")),
+                    steps,
+                ))
+            }
         }
     });
     Body::from_stream(body)

@@ -100,6 +100,7 @@ async fn admit(state: &AppState, req: Request, serial: u64) -> Result<Request, A
     }
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(RequestCtx {
+        region: caller.region().map(str::to_owned),
         fault,
         fault_key,
         serial,

@@ -51,6 +51,7 @@ impl AppState {
 /// What the authentication layer learned, handed to the handlers.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestCtx {
+    pub(crate) region: Option<String>,
     pub(crate) fault: Option<Fault>,
     pub(crate) fault_key: String,
     pub(crate) serial: u64,
