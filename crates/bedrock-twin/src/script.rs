@@ -23,7 +23,8 @@ use crate::faults::Knobs;
 use crate::validate::{Checked, all_text, estimate_tokens};
 
 /// Stop reasons `twin:stop=` accepts.
-pub const STOP_REASONS: [&str; 6] = [
+pub const STOP_REASONS: [&str; 7] = [
+    "model_context_window_exceeded",
     "end_turn",
     "tool_use",
     "max_tokens",

@@ -37,12 +37,24 @@ impl CacheKey {
         let mut filter: Vec<String> = filter.iter().map(|f| f.trim().to_lowercase()).collect();
         filter.sort();
         filter.dedup();
-        Self { region: region.to_owned(), identity: identity.to_owned(), filter }
+        Self {
+            region: region.to_owned(),
+            identity: identity.to_owned(),
+            filter,
+        }
     }
 
     fn file_name(&self) -> String {
-        let text = format!("{}|{}|{}", self.region, self.identity, self.filter.join(","));
-        format!("discovery-{}.json", &hex(&Sha256::digest(text.as_bytes()))[..16])
+        let text = format!(
+            "{}|{}|{}",
+            self.region,
+            self.identity,
+            self.filter.join(",")
+        );
+        format!(
+            "discovery-{}.json",
+            &hex(&Sha256::digest(text.as_bytes()))[..16]
+        )
     }
 }
 
@@ -92,7 +104,9 @@ pub struct DiscoveryCache {
 impl DiscoveryCache {
     /// The cache under Pincer's home folder.
     pub fn new(pincer_home: &Path) -> Self {
-        Self { dir: pincer_home.join("cache") }
+        Self {
+            dir: pincer_home.join("cache"),
+        }
     }
 
     /// The file for `key`.
@@ -107,25 +121,50 @@ impl DiscoveryCache {
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(format!("ignoring the discovery cache {}: {err}", path.display())),
+            Err(err) => {
+                return Err(format!(
+                    "ignoring the discovery cache {}: {err}",
+                    path.display()
+                ));
+            }
         };
-        let file: CacheFile = serde_json::from_str(&text)
-            .map_err(|err| format!("ignoring the corrupt discovery cache {} ({err}); it will be rebuilt", path.display()))?;
+        let file: CacheFile = serde_json::from_str(&text).map_err(|err| {
+            format!(
+                "ignoring the corrupt discovery cache {} ({err}); it will be rebuilt",
+                path.display()
+            )
+        })?;
         if file.version != FORMAT_VERSION || &file.key != key {
             return Ok(None);
         }
         let fetched = UNIX_EPOCH + Duration::from_secs(file.fetched_at);
-        let age = SystemTime::now().duration_since(fetched).unwrap_or_default();
-        Ok(Some(Cached { models: file.models, age }))
+        let age = SystemTime::now()
+            .duration_since(fetched)
+            .unwrap_or_default();
+        Ok(Some(Cached {
+            models: file.models,
+            age,
+        }))
     }
 
     /// Writes the entry for `key`.
     pub fn store(&self, key: &CacheKey, models: &[DiscoveredModel]) -> io::Result<()> {
         create_private_dir(&self.dir)?;
-        let fetched_at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let file = CacheFile { version: FORMAT_VERSION, key: key.clone(), fetched_at, models: models.to_vec() };
+        let fetched_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let file = CacheFile {
+            version: FORMAT_VERSION,
+            key: key.clone(),
+            fetched_at,
+            models: models.to_vec(),
+        };
         let text = serde_json::to_vec(&file).map_err(io::Error::other)?;
-        let mut temp = tempfile::Builder::new().prefix(".discovery.").suffix(".tmp").tempfile_in(&self.dir)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".discovery.")
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)?;
         temp.write_all(&text)?;
         temp.as_file().sync_all()?;
         temp.persist(self.path(key)).map_err(|e| e.error)?;
@@ -167,21 +206,51 @@ mod tests {
     fn stores_loads_and_survives_corruption() {
         let dir = tempfile::tempdir().unwrap();
         let cache = DiscoveryCache::new(dir.path());
-        let key = CacheKey::new("us-east-1", "key:abc", &["Amazon".into(), "anthropic".into()]);
+        let key = CacheKey::new(
+            "us-east-1",
+            "key:abc",
+            &["Amazon".into(), "anthropic".into()],
+        );
         assert!(cache.load(&key).unwrap().is_none());
-        cache.store(&key, &[model("amazon.nova-micro-v1:0")]).unwrap();
+        cache
+            .store(&key, &[model("amazon.nova-micro-v1:0")])
+            .unwrap();
         let cached = cache.load(&key).unwrap().unwrap();
         assert_eq!(cached.models, vec![model("amazon.nova-micro-v1:0")]);
         assert!(cached.age < Duration::from_secs(5));
         // Same filter in another order and case: the same entry.
-        assert!(cache.load(&CacheKey::new("us-east-1", "key:abc", &["ANTHROPIC".into(), "amazon".into()])).unwrap().is_some());
+        assert!(
+            cache
+                .load(&CacheKey::new(
+                    "us-east-1",
+                    "key:abc",
+                    &["ANTHROPIC".into(), "amazon".into()]
+                ))
+                .unwrap()
+                .is_some()
+        );
         // Another region or identity: another entry.
-        assert!(cache.load(&CacheKey::new("eu-west-1", "key:abc", &[])).unwrap().is_none());
+        assert!(
+            cache
+                .load(&CacheKey::new("eu-west-1", "key:abc", &[]))
+                .unwrap()
+                .is_none()
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(cache.path(&key)).unwrap().permissions().mode() & 0o777, 0o600);
-            assert_eq!(fs::metadata(dir.path().join("cache")).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                fs::metadata(cache.path(&key)).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                fs::metadata(dir.path().join("cache"))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
+            );
         }
         fs::write(cache.path(&key), "{\"version\": 1, \"key\": {").unwrap();
         let warning = cache.load(&key).unwrap_err();
@@ -193,11 +262,15 @@ mod tests {
     #[test]
     fn fingerprints_hold_no_secret() {
         let env: HashMap<String, String> =
-            [("AWS_ACCESS_KEY_ID".to_owned(), "AKIDSECRETISH".to_owned())].into_iter().collect();
+            [("AWS_ACCESS_KEY_ID".to_owned(), "AKIDSECRETISH".to_owned())]
+                .into_iter()
+                .collect();
         let fingerprint = identity_fingerprint(&env);
         assert!(fingerprint.starts_with("key:") && !fingerprint.contains("AKIDSECRETISH"));
         let bearer: HashMap<String, String> =
-            [("AWS_BEARER_TOKEN_BEDROCK".to_owned(), "tok-123".to_owned())].into_iter().collect();
+            [("AWS_BEARER_TOKEN_BEDROCK".to_owned(), "tok-123".to_owned())]
+                .into_iter()
+                .collect();
         assert!(!identity_fingerprint(&bearer).contains("tok-123"));
     }
 }

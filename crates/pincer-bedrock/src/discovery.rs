@@ -17,7 +17,8 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_bedrock::Client;
 use aws_sdk_bedrock::types::{
-    FoundationModelLifecycleStatus, FoundationModelSummary, InferenceProfileSummary, InferenceProfileType, ModelModality,
+    FoundationModelLifecycleStatus, FoundationModelSummary, InferenceProfileSummary,
+    InferenceProfileType, ModelModality,
 };
 use pincer_core::{ErrorKind, Modality, ProviderError};
 use serde::{Deserialize, Serialize};
@@ -55,7 +56,13 @@ pub struct DiscoveryFilter {
 impl DiscoveryFilter {
     /// A filter from `providerFilter`.
     pub fn new(providers: &[String]) -> Self {
-        Self { providers: providers.iter().map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty()).collect() }
+        Self {
+            providers: providers
+                .iter()
+                .map(|p| p.trim().to_lowercase())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        }
     }
 
     /// Whether a model of `provider_name` with id `base_id` passes.
@@ -65,7 +72,9 @@ impl DiscoveryFilter {
         }
         let name = provider_name.to_lowercase();
         let prefix = base_id.split('.').next().unwrap_or_default().to_lowercase();
-        self.providers.iter().any(|f| name == *f || name.starts_with(f.as_str()) || prefix == *f)
+        self.providers
+            .iter()
+            .any(|f| name == *f || name.starts_with(f.as_str()) || prefix == *f)
     }
 }
 
@@ -96,21 +105,36 @@ pub fn select(
         if !filter.matches(&provider_name, &base_id) {
             continue;
         }
-        let types: Vec<&str> = model.inference_types_supported.iter().flatten().map(|t| t.as_str()).collect();
+        let types: Vec<&str> = model
+            .inference_types_supported
+            .iter()
+            .flatten()
+            .map(|t| t.as_str())
+            .collect();
         let outputs = model.output_modalities.as_deref().unwrap_or_default();
         let mut hidden = None;
         if !outputs.contains(&ModelModality::Text) {
             hidden = Some("no text output".to_owned());
         } else if model.response_streaming_supported != Some(true) {
             hidden = Some("no streaming".to_owned());
-        } else if model.model_lifecycle.as_ref().is_some_and(|l| l.status == FoundationModelLifecycleStatus::Legacy) {
+        } else if model
+            .model_lifecycle
+            .as_ref()
+            .is_some_and(|l| l.status == FoundationModelLifecycleStatus::Legacy)
+        {
             hidden = Some("legacy".to_owned());
         }
         let id = if types.contains(&"ON_DEMAND") {
             base_id.clone()
         } else if types.contains(&"INFERENCE_PROFILE") {
-            let wanted = [format!("{geography}.{base_id}"), format!("global.{base_id}")];
-            match wanted.iter().find(|id| profiles.iter().any(|p| &p.inference_profile_id == *id)) {
+            let wanted = [
+                format!("{geography}.{base_id}"),
+                format!("global.{base_id}"),
+            ];
+            match wanted
+                .iter()
+                .find(|id| profiles.iter().any(|p| &p.inference_profile_id == *id))
+            {
                 Some(id) => id.clone(),
                 None => {
                     hidden.get_or_insert_with(|| format!("no inference profile for {region}"));
@@ -124,17 +148,29 @@ pub fn select(
         out.push(DiscoveredModel {
             id,
             base_id,
-            name: model.model_name.clone().unwrap_or_else(|| model.model_id.clone()),
+            name: model
+                .model_name
+                .clone()
+                .unwrap_or_else(|| model.model_id.clone()),
             provider_name,
             input: modalities(model.input_modalities.as_deref()),
             hidden,
         });
     }
     // Application profiles, by ARN, inheriting their base model.
-    for profile in profiles.iter().filter(|p| p.r#type == InferenceProfileType::Application) {
-        let base_arn = profile.models.first().and_then(|m| m.model_arn.as_deref()).unwrap_or_default();
+    for profile in profiles
+        .iter()
+        .filter(|p| p.r#type == InferenceProfileType::Application)
+    {
+        let base_arn = profile
+            .models
+            .first()
+            .and_then(|m| m.model_arn.as_deref())
+            .unwrap_or_default();
         let base_id = base_arn.rsplit('/').next().unwrap_or_default();
-        let Some(base) = out.iter().find(|m| m.base_id == base_id).cloned() else { continue };
+        let Some(base) = out.iter().find(|m| m.base_id == base_id).cloned() else {
+            continue;
+        };
         out.push(DiscoveredModel {
             id: profile.inference_profile_arn.clone(),
             name: profile.inference_profile_name.clone(),
@@ -155,7 +191,10 @@ pub async fn discover(
     let client = Client::new(config);
     let context = CallContext { model: "", region };
     let timeout = |what: &str| {
-        ProviderError::new(ErrorKind::Timeout, format!("{what} did not answer within {} s", deadline.as_secs_f32()))
+        ProviderError::new(
+            ErrorKind::Timeout,
+            format!("{what} did not answer within {} s", deadline.as_secs_f32()),
+        )
     };
     let models = tokio::time::timeout(deadline, client.list_foundation_models().send())
         .await
@@ -164,16 +203,31 @@ pub async fn discover(
         .model_summaries
         .unwrap_or_default();
     let mut profiles = Vec::new();
-    for kind in [InferenceProfileType::SystemDefined, InferenceProfileType::Application] {
-        let mut pages = client.list_inference_profiles().type_equals(kind).into_paginator().send();
+    for kind in [
+        InferenceProfileType::SystemDefined,
+        InferenceProfileType::Application,
+    ] {
+        let mut pages = client
+            .list_inference_profiles()
+            .type_equals(kind)
+            .into_paginator()
+            .send();
         loop {
             let page = tokio::time::timeout(deadline, pages.next())
                 .await
                 .map_err(|_| timeout("bedrock:ListInferenceProfiles"))?;
             match page {
                 None => break,
-                Some(Ok(page)) => profiles.extend(page.inference_profile_summaries.unwrap_or_default()),
-                Some(Err(e)) => return Err(from_control_error(&e, "bedrock:ListInferenceProfiles", context)),
+                Some(Ok(page)) => {
+                    profiles.extend(page.inference_profile_summaries.unwrap_or_default())
+                }
+                Some(Err(e)) => {
+                    return Err(from_control_error(
+                        &e,
+                        "bedrock:ListInferenceProfiles",
+                        context,
+                    ));
+                }
             }
         }
     }

@@ -125,12 +125,14 @@ fn with_hint(error: ProviderError, context: CallContext<'_>) -> ProviderError {
         ErrorKind::OnDemandNotSupported {
             profile_id: Some(profile),
         } => Some(format!("call it through the inference profile `{profile}`")),
-        ErrorKind::InvalidModel if !profile_fits_region(context.model, context.region) => Some(format!(
-            "`{}` is an inference profile for another geography; it cannot be called from {} (use the `{}.` profile, or set the region)",
-            context.model,
-            context.region,
-            profile_prefix(context.region)
-        )),
+        ErrorKind::InvalidModel if !profile_fits_region(context.model, context.region) => {
+            Some(format!(
+                "`{}` is an inference profile for another geography; it cannot be called from {} (use the `{}.` profile, or set the region)",
+                context.model,
+                context.region,
+                profile_prefix(context.region)
+            ))
+        }
         ErrorKind::InvalidModel => Some(format!(
             "check the model id; `pincer models list` shows the ids invocable in {}",
             context.region
@@ -204,7 +206,9 @@ where
 {
     let mut error = from_sdk_error(err, context);
     if error.kind == ErrorKind::AccessDenied {
-        error.hint = Some(format!("the credentials in use are not allowed `{permission}`; add it to their IAM policy (or attach AmazonBedrockFullAccess)"));
+        error.hint = Some(format!(
+            "the credentials in use are not allowed `{permission}`; add it to their IAM policy (or attach AmazonBedrockFullAccess)"
+        ));
     }
     error
 }
@@ -350,11 +354,22 @@ mod tests {
 
     #[test]
     fn profiles_of_another_geography_are_explained() {
-        let context = CallContext { model: "eu.anthropic.claude-sonnet-4-5-20250929-v1:0", region: "us-east-1" };
-        let error = classify(Some("ValidationException"), "The provided model identifier is invalid.", Some(400), context);
+        let context = CallContext {
+            model: "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            region: "us-east-1",
+        };
+        let error = classify(
+            Some("ValidationException"),
+            "The provided model identifier is invalid.",
+            Some(400),
+            context,
+        );
         assert_eq!(error.kind, ErrorKind::InvalidModel);
         let hint = error.hint.unwrap();
-        assert!(hint.contains("another geography") && hint.contains("`us.`"), "{hint}");
+        assert!(
+            hint.contains("another geography") && hint.contains("`us.`"),
+            "{hint}"
+        );
     }
 
     #[test]

@@ -82,6 +82,7 @@ mod tests {
             output: 2_000,
             cache_read: 10_000,
             cache_write: 500,
+            cache_write_long: 0,
         };
         let prices = Prices {
             input: 3.0,

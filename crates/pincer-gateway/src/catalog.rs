@@ -139,7 +139,10 @@ impl Catalog {
     /// Discovers (or reads the cache) and merges with the config's providers.
     pub async fn build(inputs: CatalogInputs<'_>) -> Result<Self, ProviderError> {
         let (discovered, report) = discover(&inputs).await?;
-        Ok(Self { entries: merge_entries(inputs.options, &discovered), discovery: report })
+        Ok(Self {
+            entries: merge_entries(inputs.options, &discovered),
+            discovery: report,
+        })
     }
 
     /// The entry for `reference`.
@@ -153,7 +156,12 @@ impl Catalog {
         let mut scored: Vec<(usize, &CatalogEntry)> = self
             .entries
             .iter()
-            .map(|e| (edit_distance(&e.key.to_lowercase(), &text.to_lowercase()), e))
+            .map(|e| {
+                (
+                    edit_distance(&e.key.to_lowercase(), &text.to_lowercase()),
+                    e,
+                )
+            })
             .collect();
         scored.sort_by_key(|(d, _)| *d);
         scored.into_iter().take(count).map(|(_, e)| e).collect()
@@ -168,14 +176,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
             previous = current;
         }
     }
     row[b.len()]
 }
 
-async fn discover(inputs: &CatalogInputs<'_>) -> Result<(Vec<DiscoveredModel>, DiscoveryReport), ProviderError> {
+async fn discover(
+    inputs: &CatalogInputs<'_>,
+) -> Result<(Vec<DiscoveredModel>, DiscoveryReport), ProviderError> {
     let settings = inputs.options.discovery();
     let region = inputs.aws.region.clone();
     let filter = settings.provider_filter.clone().unwrap_or_default();
@@ -202,13 +214,17 @@ async fn discover(inputs: &CatalogInputs<'_>) -> Result<(Vec<DiscoveredModel>, D
     };
     match settings.enabled {
         Some(false) => {
-            report.reason = "turned off in config (models.bedrockDiscovery.enabled = false)".to_owned();
+            report.reason =
+                "turned off in config (models.bedrockDiscovery.enabled = false)".to_owned();
             return Ok((Vec::new(), report));
         }
         Some(true) => report.reason = "turned on in config".to_owned(),
-        None if cached.is_some() => report.reason = "credentials present (cached discovery)".to_owned(),
+        None if cached.is_some() => {
+            report.reason = "credentials present (cached discovery)".to_owned()
+        }
         None => {
-            let found: CredentialReport = credentials::detect(&inputs.aws.config, inputs.env, Duration::from_secs(3)).await;
+            let found: CredentialReport =
+                credentials::detect(&inputs.aws.config, inputs.env, Duration::from_secs(3)).await;
             if !found.present {
                 report.reason = format!(
                     "no AWS credentials found ({}); set models.bedrockDiscovery.enabled to force it",
@@ -223,7 +239,9 @@ async fn discover(inputs: &CatalogInputs<'_>) -> Result<(Vec<DiscoveredModel>, D
         }
     }
     report.enabled = true;
-    let fresh = cached.as_ref().filter(|c| !inputs.refresh && !interval.is_zero() && c.age < interval);
+    let fresh = cached
+        .as_ref()
+        .filter(|c| !inputs.refresh && !interval.is_zero() && c.age < interval);
     if let Some(cached) = fresh {
         report.from_cache = true;
         report.cache_age_secs = Some(cached.age.as_secs());
@@ -235,7 +253,9 @@ async fn discover(inputs: &CatalogInputs<'_>) -> Result<(Vec<DiscoveredModel>, D
         Ok(models) => {
             if !interval.is_zero() {
                 if let Err(err) = cache.store(&key, &models) {
-                    report.warnings.push(format!("could not write the discovery cache: {err}"));
+                    report
+                        .warnings
+                        .push(format!("could not write the discovery cache: {err}"));
                 }
             }
             report.discovered = models.len();
@@ -256,7 +276,9 @@ async fn discover(inputs: &CatalogInputs<'_>) -> Result<(Vec<DiscoveredModel>, D
                 }
                 None if settings.enabled == Some(true) => Err(error),
                 None => {
-                    report.warnings.push(format!("model discovery failed ({error}); listing configured models only"));
+                    report.warnings.push(format!(
+                        "model discovery failed ({error}); listing configured models only"
+                    ));
                     Ok((Vec::new(), report))
                 }
             }
@@ -266,33 +288,52 @@ async fn discover(inputs: &CatalogInputs<'_>) -> Result<(Vec<DiscoveredModel>, D
 
 fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<CatalogEntry> {
     let settings = options.discovery();
-    let defaults = (settings.default_context_window(), settings.default_max_tokens());
+    let defaults = (
+        settings.default_context_window(),
+        settings.default_max_tokens(),
+    );
     let primary = options.default_model().and_then(|m| m.primary.clone());
     let mut entries = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let entry = |provider: &str, model: Model, source: Source, hidden: Option<String>| CatalogEntry {
-        key: format!("{provider}/{}", model.id),
-        provider: provider.to_owned(),
-        id: model.id.clone(),
-        name: model.name.clone(),
-        input: model.input.clone(),
-        context_window: model.context_window,
-        max_tokens: model.max_tokens,
-        reasoning: model.reasoning.is_some(),
-        reasoning_style: model.reasoning,
-        cost: model.prices,
-        source,
-        hidden,
-        default: primary.as_deref() == Some(&format!("{provider}/{}", model.id)),
-        model,
-    };
+    let entry =
+        |provider: &str, model: Model, source: Source, hidden: Option<String>| CatalogEntry {
+            key: format!("{provider}/{}", model.id),
+            provider: provider.to_owned(),
+            id: model.id.clone(),
+            name: model.name.clone(),
+            input: model.input.clone(),
+            context_window: model.context_window,
+            max_tokens: model.max_tokens,
+            reasoning: model.reasoning.is_some(),
+            reasoning_style: model.reasoning,
+            cost: model.prices,
+            source,
+            hidden,
+            default: primary.as_deref() == Some(&format!("{provider}/{}", model.id)),
+            model,
+        };
     for (provider_id, provider) in options.providers() {
-        let bedrock = provider.api.is_none_or(|api| api == pincer_config::options::Api::BedrockConverseStream);
+        let bedrock = provider
+            .api
+            .is_none_or(|api| api == pincer_config::options::Api::BedrockConverseStream);
         for manual in provider.models.iter().flatten() {
-            let found = (provider_id == PROVIDER_ID).then(|| discovered.iter().find(|d| d.id == manual.id)).flatten();
+            let found = (provider_id == PROVIDER_ID)
+                .then(|| discovered.iter().find(|d| d.id == manual.id))
+                .flatten();
             let known = bedrock.then(|| known::lookup(&manual.id)).flatten();
-            let model = merge(provider_id, &manual.id, Some(manual), known, found, defaults);
-            let source = if found.is_some() { Source::Both } else { Source::Manual };
+            let model = merge(
+                provider_id,
+                &manual.id,
+                Some(manual),
+                known,
+                found,
+                defaults,
+            );
+            let source = if found.is_some() {
+                Source::Both
+            } else {
+                Source::Manual
+            };
             seen.insert(format!("{provider_id}/{}", manual.id));
             entries.push(entry(provider_id, model, source, None));
         }
@@ -301,7 +342,14 @@ fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<Catal
         .iter()
         .filter(|d| !seen.contains(&format!("{PROVIDER_ID}/{}", d.id)))
         .map(|d| {
-            let model = merge(PROVIDER_ID, &d.id, None, known::lookup(&d.base_id), Some(d), defaults);
+            let model = merge(
+                PROVIDER_ID,
+                &d.id,
+                None,
+                known::lookup(&d.base_id),
+                Some(d),
+                defaults,
+            );
             entry(PROVIDER_ID, model, Source::Discovered, d.hidden.clone())
         })
         .collect();

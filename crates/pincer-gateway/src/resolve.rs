@@ -125,7 +125,10 @@ pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, Reso
             manual,
             known,
             None,
-            (discovery.default_context_window(), discovery.default_max_tokens()),
+            (
+                discovery.default_context_window(),
+                discovery.default_max_tokens(),
+            ),
         ),
         backend,
     })

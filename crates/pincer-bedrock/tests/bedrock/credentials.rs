@@ -203,20 +203,40 @@ async fn region_precedence() {
     env.remove("AWS_REGION");
     env.insert("AWS_CONFIG_FILE".into(), config_file.display().to_string());
     let region = |env: HashMap<String, String>, explicit: Option<&'static str>| async move {
-        let pairs: Vec<(String, String)> = env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).env(aws_types::os_shim_internal::Env::from_slice(&pairs));
+        let pairs: Vec<(String, String)> =
+            env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .env(aws_types::os_shim_internal::Env::from_slice(&pairs));
         let setup = load_with(loader, explicit, &env).await;
         (setup.region, setup.region_source)
     };
-    assert_eq!(region(env.clone(), None).await, ("ap-southeast-2".to_owned(), RegionSource::Profile));
+    assert_eq!(
+        region(env.clone(), None).await,
+        ("ap-southeast-2".to_owned(), RegionSource::Profile)
+    );
     env.insert("AWS_DEFAULT_REGION".into(), "eu-west-1".into());
-    assert_eq!(region(env.clone(), None).await, ("eu-west-1".to_owned(), RegionSource::AwsDefaultRegion));
+    assert_eq!(
+        region(env.clone(), None).await,
+        ("eu-west-1".to_owned(), RegionSource::AwsDefaultRegion)
+    );
     env.insert("AWS_REGION".into(), "us-west-2".into());
-    assert_eq!(region(env.clone(), None).await, ("us-west-2".to_owned(), RegionSource::AwsRegion));
-    assert_eq!(region(env.clone(), Some("eu-central-1")).await, ("eu-central-1".to_owned(), RegionSource::Config));
+    assert_eq!(
+        region(env.clone(), None).await,
+        ("us-west-2".to_owned(), RegionSource::AwsRegion)
+    );
+    assert_eq!(
+        region(env.clone(), Some("eu-central-1")).await,
+        ("eu-central-1".to_owned(), RegionSource::Config)
+    );
     let mut bare = without_keys(base_env(&twin));
     bare.remove("AWS_REGION");
-    assert_eq!(region(bare, None).await, ("us-east-1".to_owned(), RegionSource::Default));
+    assert_eq!(
+        region(bare, None).await,
+        ("us-east-1".to_owned(), RegionSource::Default)
+    );
     twin.stop().await;
 }

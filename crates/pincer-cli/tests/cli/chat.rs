@@ -42,7 +42,11 @@ fn one_shot_streams_the_answer_and_a_summary() {
 fn default_model_from_the_seed_config() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
-    context.write_config(&config_with_default(&twin, "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", &[]));
+    context.write_config(&config_with_default(
+        &twin,
+        "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        &[],
+    ));
     let mut command = context.pincer(&["chat", "-m", "Which model is this?"]);
     twin.configure(&mut command);
     command.env_remove("AWS_ENDPOINT_URL_BEDROCK_RUNTIME");
@@ -53,10 +57,27 @@ fn default_model_from_the_seed_config() {
 fn thinking_goes_to_stderr_and_json_has_one_event_per_line() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
-    let mut command = context.pincer(&["chat", "--model", CLAUDE, "--thinking", "low", "-m", "think first"]);
+    let mut command = context.pincer(&[
+        "chat",
+        "--model",
+        CLAUDE,
+        "--thinking",
+        "low",
+        "-m",
+        "think first",
+    ]);
     twin.configure(&mut command);
     pincer_snapshot!(context, command);
-    let mut json = context.pincer(&["chat", "--model", CLAUDE, "--thinking", "low", "--json", "-m", "think first"]);
+    let mut json = context.pincer(&[
+        "chat",
+        "--model",
+        CLAUDE,
+        "--thinking",
+        "low",
+        "--json",
+        "-m",
+        "think first",
+    ]);
     twin.configure(&mut json);
     let output = json.output().unwrap();
     assert!(output.status.success());
@@ -93,10 +114,22 @@ fn falls_back_when_the_primary_cannot_answer() {
 fn errors_are_one_line_with_advice_and_exit_1() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
-    let mut command = context.pincer(&["chat", "--model", "amazon-bedrock/anthropic.claude-3-7-sonnet-20250219-v1:0", "-m", "hi"]);
+    let mut command = context.pincer(&[
+        "chat",
+        "--model",
+        "amazon-bedrock/anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "-m",
+        "hi",
+    ]);
     twin.configure(&mut command);
     pincer_snapshot!(context, command);
-    let mut denied = context.pincer(&["chat", "--model", "amazon-bedrock/us.does-not-exist-v1:0", "-m", "hi"]);
+    let mut denied = context.pincer(&[
+        "chat",
+        "--model",
+        "amazon-bedrock/us.does-not-exist-v1:0",
+        "-m",
+        "hi",
+    ]);
     twin.configure(&mut denied);
     pincer_snapshot!(context, denied);
 }
@@ -106,17 +139,50 @@ fn prompt_from_stdin_and_images() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
     let png = context.home().join("pixel.png");
-    std::fs::write(&png, [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]).unwrap();
-    let mut command = context.pincer(&["chat", "--model", CLAUDE, "--image", png.to_str().unwrap()]);
+    std::fs::write(
+        &png,
+        [
+            0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d,
+        ],
+    )
+    .unwrap();
+    let mut command =
+        context.pincer(&["chat", "--model", CLAUDE, "--image", png.to_str().unwrap()]);
     twin.configure(&mut command);
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"describe this picture").unwrap();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"describe this picture")
+        .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8(output.stdout).unwrap().contains("describe this picture"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("describe this picture")
+    );
     let text = context.home().join("notes.txt");
     std::fs::write(&text, "not an image").unwrap();
-    let mut bad = context.pincer(&["chat", "--model", CLAUDE, "-m", "x", "--image", text.to_str().unwrap()]);
+    let mut bad = context.pincer(&[
+        "chat",
+        "--model",
+        CLAUDE,
+        "-m",
+        "x",
+        "--image",
+        text.to_str().unwrap(),
+    ]);
     twin.configure(&mut bad);
     pincer_snapshot!(context, bad);
 }
@@ -133,8 +199,18 @@ fn a_session_keeps_history_until_exit() {
     let twin = TwinGuard::start();
     let mut command = context.pincer(&["chat", "--model", CLAUDE, "--interactive"]);
     twin.configure(&mut command);
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"first question\n\nsecond question\n/exit\nnever sent\n").unwrap();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"first question\n\nsecond question\n/exit\nnever sent\n")
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -148,7 +224,10 @@ fn a_session_keeps_history_until_exit() {
         .map(|l| {
             // `[model] IN in · OUT out · cache READ read / WRITE write · …`
             let tail = l.split("] ").nth(1).unwrap();
-            let n: Vec<u64> = tail.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+            let n: Vec<u64> = tail
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .collect();
             n[0] + n[2] + n[3]
         })
         .collect();
@@ -161,15 +240,35 @@ fn ctrl_c_cancels_and_exits_130() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
     let model = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~slow:300";
-    let mut command = context.pincer(&["chat", "--model", model, "-m", "one two three four five six seven eight nine ten"]);
+    let mut command = context.pincer(&[
+        "chat",
+        "--model",
+        model,
+        "-m",
+        "one two three four five six seven eight nine ten",
+    ]);
     twin.configure(&mut command);
-    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(900));
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(!stdout.is_empty() && stdout.len() < 60, "partial answer expected: {stdout:?}");
-    assert!(String::from_utf8(output.stderr).unwrap().contains("(cancelled)"));
+    assert!(
+        !stdout.is_empty() && stdout.len() < 60,
+        "partial answer expected: {stdout:?}"
+    );
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("(cancelled)")
+    );
 }

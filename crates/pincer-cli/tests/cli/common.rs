@@ -62,11 +62,23 @@ impl TestContext {
         vec![
             (regex_escape(&home), "[HOME]".to_owned()),
             (r"\$\d+\.\d+".to_owned(), "$[COST]".to_owned()),
-            (r"first token \d+ ms".to_owned(), "first token [MS] ms".to_owned()),
+            (
+                r"first token \d+ ms".to_owned(),
+                "first token [MS] ms".to_owned(),
+            ),
             (r"\d+\.\d+ s\b".to_owned(), "[SECS] s".to_owned()),
-            (r#""(firstTokenMs|elapsedMs)":\d+"#.to_owned(), r#""$1":"[MS]""#.to_owned()),
-            (r#""costUsd":[0-9.e-]+"#.to_owned(), r#""costUsd":"[COST]""#.to_owned()),
-            (r"127\.0\.0\.1:\d+".to_owned(), "127.0.0.1:[PORT]".to_owned()),
+            (
+                r#""(firstTokenMs|elapsedMs)":\d+"#.to_owned(),
+                r#""$1":"[MS]""#.to_owned(),
+            ),
+            (
+                r#""costUsd":[0-9.e-]+"#.to_owned(),
+                r#""costUsd":"[COST]""#.to_owned(),
+            ),
+            (
+                r"127\.0\.0\.1:\d+".to_owned(),
+                "127.0.0.1:[PORT]".to_owned(),
+            ),
         ]
     }
 }
@@ -88,9 +100,20 @@ pub struct TwinGuard {
 
 impl TwinGuard {
     pub fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let twin = runtime.block_on(bedrock_twin::Twin::start(bedrock_twin::TwinConfig::default())).unwrap();
-        Self { runtime, twin: Some(twin) }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let twin = runtime
+            .block_on(bedrock_twin::Twin::start(
+                bedrock_twin::TwinConfig::default(),
+            ))
+            .unwrap();
+        Self {
+            runtime,
+            twin: Some(twin),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -101,7 +124,10 @@ impl TwinGuard {
     pub fn configure(&self, command: &mut Command) {
         command
             .env("AWS_ACCESS_KEY_ID", bedrock_twin::DEFAULT_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", bedrock_twin::DEFAULT_SECRET_ACCESS_KEY)
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                bedrock_twin::DEFAULT_SECRET_ACCESS_KEY,
+            )
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", self.url())
             .env("AWS_ENDPOINT_URL_BEDROCK", self.url())

@@ -12,10 +12,17 @@ use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 /// Lists the catalog.
-pub fn run(location: &ConfigLocation, args: &ModelsListArgs, printer: &Printer) -> Result<ExitStatus> {
+pub fn run(
+    location: &ConfigLocation,
+    args: &ModelsListArgs,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     let config = Config::load(&location.path)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let (_, catalog) = runtime.block_on(load_catalog(&config, &location.path, args.refresh, printer))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (_, catalog) =
+        runtime.block_on(load_catalog(&config, &location.path, args.refresh, printer))?;
     let entries: Vec<&CatalogEntry> = catalog
         .entries
         .iter()
@@ -23,7 +30,9 @@ pub fn run(location: &ConfigLocation, args: &ModelsListArgs, printer: &Printer) 
         .filter(|e| args.provider.as_deref().is_none_or(|p| e.provider == p))
         .collect();
     if args.json {
-        printer.outln(&serde_json::to_string_pretty(&json!({"count": entries.len(), "models": entries}))?)?;
+        printer.outln(&serde_json::to_string_pretty(
+            &json!({"count": entries.len(), "models": entries}),
+        )?)?;
     } else if args.plain {
         let mut out = String::new();
         for entry in &entries {
@@ -34,7 +43,16 @@ pub fn run(location: &ConfigLocation, args: &ModelsListArgs, printer: &Printer) 
     } else if entries.is_empty() {
         printer.outln(&format!("no models ({})", catalog.discovery.reason))?;
     } else {
-        let mut header = vec!["Model", "Name", "Input", "Context", "Max out", "Reasoning", "Price in/out", "Source"];
+        let mut header = vec![
+            "Model",
+            "Name",
+            "Input",
+            "Context",
+            "Max out",
+            "Reasoning",
+            "Price in/out",
+            "Source",
+        ];
         if args.all {
             header.push("Hidden");
         }

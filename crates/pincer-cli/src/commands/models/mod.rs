@@ -25,7 +25,12 @@ pub(crate) fn home_of(config_path: &Path) -> std::path::PathBuf {
 }
 
 /// Loads the AWS setup and builds the catalog, with a spinner on a terminal.
-pub(crate) async fn load_catalog(config: &Config, config_path: &Path, refresh: bool, printer: &Printer) -> Result<(AwsSetup, Catalog)> {
+pub(crate) async fn load_catalog(
+    config: &Config,
+    config_path: &Path,
+    refresh: bool,
+    printer: &Printer,
+) -> Result<(AwsSetup, Catalog)> {
     let setup = aws::load(config.options.discovery().region.as_deref()).await;
     let spinner = (std::io::stderr().is_terminal() && !printer.is_quiet()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

@@ -45,19 +45,44 @@ struct Probe {
 }
 
 /// Shows the model setup.
-pub fn run(location: &ConfigLocation, args: &ModelsStatusArgs, printer: &Printer) -> Result<ExitStatus> {
+pub fn run(
+    location: &ConfigLocation,
+    args: &ModelsStatusArgs,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     let config = Config::load(&location.path)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(status(&config, location, args, printer))
 }
 
-async fn status(config: &Config, location: &ConfigLocation, args: &ModelsStatusArgs, printer: &Printer) -> Result<ExitStatus> {
+async fn status(
+    config: &Config,
+    location: &ConfigLocation,
+    args: &ModelsStatusArgs,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     let (setup, catalog) = load_catalog(config, &location.path, false, printer).await?;
     let credentials = detect(&setup.config, &ProcessEnvironment, Duration::from_secs(3)).await;
     let checks = model_checks(config, &catalog);
-    let probes = if args.probe { probe(config, &checks).await } else { Vec::new() };
-    let default_ok = checks.iter().find(|c| c.role == "default").is_some_and(|c| c.problem.is_none())
-        && probes.iter().find(|p| checks.first().is_some_and(|c| c.role == "default" && c.key == p.key)).is_none_or(|p| p.result == "ok");
+    let probes = if args.probe {
+        probe(config, &checks).await
+    } else {
+        Vec::new()
+    };
+    let default_ok = checks
+        .iter()
+        .find(|c| c.role == "default")
+        .is_some_and(|c| c.problem.is_none())
+        && probes
+            .iter()
+            .find(|p| {
+                checks
+                    .first()
+                    .is_some_and(|c| c.role == "default" && c.key == p.key)
+            })
+            .is_none_or(|p| p.result == "ok");
     if args.json {
         let value = json!({
             "models": checks,
@@ -71,7 +96,11 @@ async fn status(config: &Config, location: &ConfigLocation, args: &ModelsStatusA
     } else {
         printer.out(&render(&checks, &credentials, &catalog, &probes))?;
     }
-    Ok(if args.check && !default_ok { ExitStatus::Failure } else { ExitStatus::Success })
+    Ok(if args.check && !default_ok {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn model_checks(config: &Config, catalog: &Catalog) -> Vec<ModelCheck> {
@@ -88,23 +117,44 @@ fn model_checks(config: &Config, catalog: &Catalog) -> Vec<ModelCheck> {
             }];
         }
     }
-    refs.extend(default.and_then(|m| m.fallbacks.clone()).unwrap_or_default().into_iter().map(|f| (f, "fallback")));
+    refs.extend(
+        default
+            .and_then(|m| m.fallbacks.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| (f, "fallback")),
+    );
     refs.into_iter()
         .map(|(key, role)| {
-            let parsed: Result<ModelRef, String> = key.parse().map_err(|e: pincer_core::ModelRefError| e.to_string());
+            let parsed: Result<ModelRef, String> = key
+                .parse()
+                .map_err(|e: pincer_core::ModelRefError| e.to_string());
             let (in_catalog, problem) = match parsed {
                 Err(e) => (false, Some(e)),
                 Ok(reference) => match resolve(&config.options, &reference) {
                     Err(e) => (false, Some(e.to_string())),
                     Ok(_) if catalog.get(&reference).is_some() => (true, None),
                     Ok(_) => {
-                        let near: Vec<String> = catalog.closest(&key, 3).iter().map(|e| format!("`{}`", e.key)).collect();
-                        let hint = if near.is_empty() { String::new() } else { format!("; closest: {}", near.join(", ")) };
+                        let near: Vec<String> = catalog
+                            .closest(&key, 3)
+                            .iter()
+                            .map(|e| format!("`{}`", e.key))
+                            .collect();
+                        let hint = if near.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; closest: {}", near.join(", "))
+                        };
                         (false, Some(format!("not in the model catalog{hint}")))
                     }
                 },
             };
-            ModelCheck { key, role, in_catalog, problem }
+            ModelCheck {
+                key,
+                role,
+                in_catalog,
+                problem,
+            }
         })
         .collect()
 }
@@ -112,78 +162,132 @@ fn model_checks(config: &Config, catalog: &Catalog) -> Vec<ModelCheck> {
 async fn probe(config: &Config, checks: &[ModelCheck]) -> Vec<Probe> {
     let providers = Providers::new(config.options.discovery().region, Default::default());
     let providers = &providers;
-    let jobs = checks.iter().filter(|c| !c.key.is_empty()).map(|check| async move {
-        let started = Instant::now();
-        let finish = |result: &'static str, detail: Option<String>| Probe {
-            key: check.key.clone(),
-            result,
-            latency_ms: started.elapsed().as_millis(),
-            detail,
-        };
-        let Ok(reference) = check.key.parse::<ModelRef>() else { return finish("invalid", check.problem.clone()) };
-        let resolved = match resolve(&config.options, &reference) {
-            Ok(resolved) => resolved,
-            Err(e) => return finish("not found", Some(e.to_string())),
-        };
-        let provider = match providers.get(&resolved.backend).await {
-            Ok(provider) => provider,
-            Err(e) => return finish("unsupported", Some(e.to_string())),
-        };
-        let request = ProviderRequest {
-            model: resolved.model,
-            conversation: pincer_core::Conversation { messages: vec![pincer_core::Message::user_text("ping")], ..Default::default() },
-            options: RequestOptions { max_tokens: Some(1), ..RequestOptions::default() },
-        };
-        let last = tokio::time::timeout(Duration::from_secs(20), provider.stream(request).collect::<Vec<_>>()).await;
-        match last.map(|mut events| events.pop()) {
-            Err(_) => finish("timeout", None),
-            Ok(Some(StreamEvent::Done { .. })) => finish("ok", None),
-            Ok(Some(StreamEvent::Error { error, .. })) => {
-                let result = match error.kind {
-                    ErrorKind::Auth => "auth",
-                    ErrorKind::AccessDenied => "access denied",
-                    ErrorKind::OnDemandNotSupported { .. } => "on-demand not supported",
-                    ErrorKind::Throttled { .. } => "throttled",
-                    ErrorKind::InvalidModel => "not found",
-                    ErrorKind::Timeout => "timeout",
-                    _ => "error",
-                };
-                finish(result, Some(error.to_string()))
+    let jobs = checks
+        .iter()
+        .filter(|c| !c.key.is_empty())
+        .map(|check| async move {
+            let started = Instant::now();
+            let finish = |result: &'static str, detail: Option<String>| Probe {
+                key: check.key.clone(),
+                result,
+                latency_ms: started.elapsed().as_millis(),
+                detail,
+            };
+            let Ok(reference) = check.key.parse::<ModelRef>() else {
+                return finish("invalid", check.problem.clone());
+            };
+            let resolved = match resolve(&config.options, &reference) {
+                Ok(resolved) => resolved,
+                Err(e) => return finish("not found", Some(e.to_string())),
+            };
+            let provider = match providers.get(&resolved.backend).await {
+                Ok(provider) => provider,
+                Err(e) => return finish("unsupported", Some(e.to_string())),
+            };
+            let request = ProviderRequest {
+                model: resolved.model,
+                conversation: pincer_core::Conversation {
+                    messages: vec![pincer_core::Message::user_text("ping")],
+                    ..Default::default()
+                },
+                options: RequestOptions {
+                    max_tokens: Some(1),
+                    ..RequestOptions::default()
+                },
+            };
+            let last = tokio::time::timeout(
+                Duration::from_secs(20),
+                provider.stream(request).collect::<Vec<_>>(),
+            )
+            .await;
+            match last.map(|mut events| events.pop()) {
+                Err(_) => finish("timeout", None),
+                Ok(Some(StreamEvent::Done { .. })) => finish("ok", None),
+                Ok(Some(StreamEvent::Error { error, .. })) => {
+                    let result = match error.kind {
+                        ErrorKind::Auth => "auth",
+                        ErrorKind::AccessDenied => "access denied",
+                        ErrorKind::OnDemandNotSupported { .. } => "on-demand not supported",
+                        ErrorKind::Throttled { .. } => "throttled",
+                        ErrorKind::InvalidModel => "not found",
+                        ErrorKind::Timeout => "timeout",
+                        _ => "error",
+                    };
+                    finish(result, Some(error.to_string()))
+                }
+                Ok(_) => finish(
+                    "error",
+                    Some("the stream ended without an answer".to_owned()),
+                ),
             }
-            Ok(_) => finish("error", Some("the stream ended without an answer".to_owned())),
-        }
-    });
+        });
     join_all(jobs).await
 }
 
-fn render(checks: &[ModelCheck], credentials: &CredentialReport, catalog: &Catalog, probes: &[Probe]) -> String {
+fn render(
+    checks: &[ModelCheck],
+    credentials: &CredentialReport,
+    catalog: &Catalog,
+    probes: &[Probe],
+) -> String {
     let mut out = String::new();
     for check in checks {
-        let label = if check.role == "default" { "Default model" } else { "Fallback" };
+        let label = if check.role == "default" {
+            "Default model"
+        } else {
+            "Fallback"
+        };
         let state = match &check.problem {
             None => "ok".to_owned(),
             Some(problem) => problem.clone(),
         };
-        let key = if check.key.is_empty() { "(none)" } else { check.key.as_str() };
+        let key = if check.key.is_empty() {
+            "(none)"
+        } else {
+            check.key.as_str()
+        };
         out.push_str(&format!("{label:<14} {key} — {state}\n"));
     }
     let found = if credentials.present {
-        let kind = if credentials.temporary { "temporary" } else { "long-term" };
-        format!("{} ({kind})", credentials.provider.as_deref().unwrap_or("resolved"))
+        let kind = if credentials.temporary {
+            "temporary"
+        } else {
+            "long-term"
+        };
+        format!(
+            "{} ({kind})",
+            credentials.provider.as_deref().unwrap_or("resolved")
+        )
     } else {
-        format!("none found: {}", credentials.error.as_deref().unwrap_or("no source"))
+        format!(
+            "none found: {}",
+            credentials.error.as_deref().unwrap_or("no source")
+        )
     };
-    out.push_str(&format!("{:<14} {} → {found}\n", "Credentials", credentials.source.label()));
+    out.push_str(&format!(
+        "{:<14} {} → {found}\n",
+        "Credentials",
+        credentials.source.label()
+    ));
     let discovery = &catalog.discovery;
-    out.push_str(&format!("{:<14} {} (from {})\n", "Region", discovery.region, discovery.region_source));
+    out.push_str(&format!(
+        "{:<14} {} (from {})\n",
+        "Region", discovery.region, discovery.region_source
+    ));
     let state = if discovery.enabled { "on" } else { "off" };
-    out.push_str(&format!("{:<14} {state}: {}\n", "Discovery", discovery.reason));
+    out.push_str(&format!(
+        "{:<14} {state}: {}\n",
+        "Discovery", discovery.reason
+    ));
     if discovery.enabled {
         let cache = match discovery.cache_age_secs {
             Some(age) if discovery.from_cache => format!("from cache, {age} s old"),
             _ => "fetched now".to_owned(),
         };
-        out.push_str(&format!("{:<14} {} models, {cache}\n", "", discovery.discovered));
+        out.push_str(&format!(
+            "{:<14} {} models, {cache}\n",
+            "", discovery.discovered
+        ));
     }
     if let Some(error) = &discovery.error {
         out.push_str(&format!("{:<14} last error: {error}\n", ""));
@@ -192,7 +296,14 @@ fn render(checks: &[ModelCheck], credentials: &CredentialReport, catalog: &Catal
         out.push('\n');
         let rows: Vec<Vec<String>> = probes
             .iter()
-            .map(|p| vec![p.key.clone(), p.result.to_owned(), format!("{} ms", p.latency_ms), p.detail.clone().unwrap_or_default()])
+            .map(|p| {
+                vec![
+                    p.key.clone(),
+                    p.result.to_owned(),
+                    format!("{} ms", p.latency_ms),
+                    p.detail.clone().unwrap_or_default(),
+                ]
+            })
             .collect();
         out.push_str(&table(&["Probe", "Result", "Latency", "Detail"], &rows));
     }
