@@ -181,12 +181,26 @@ pub fn select(
     out
 }
 
+/// Inference profiles asked for per page.
+pub const PROFILE_PAGE_SIZE: i32 = 1000;
+
 /// Calls both listing APIs (every page) with `deadline` each, and selects.
 pub async fn discover(
     config: &SdkConfig,
     region: &str,
     filter: &DiscoveryFilter,
     deadline: Duration,
+) -> Result<Vec<DiscoveredModel>, ProviderError> {
+    discover_paged(config, region, filter, deadline, PROFILE_PAGE_SIZE).await
+}
+
+/// [`discover`] with a chosen page size for `ListInferenceProfiles`.
+pub async fn discover_paged(
+    config: &SdkConfig,
+    region: &str,
+    filter: &DiscoveryFilter,
+    deadline: Duration,
+    page_size: i32,
 ) -> Result<Vec<DiscoveredModel>, ProviderError> {
     let client = Client::new(config);
     let context = CallContext { model: "", region };
@@ -210,6 +224,7 @@ pub async fn discover(
         let mut pages = client
             .list_inference_profiles()
             .type_equals(kind)
+            .max_results(page_size)
             .into_paginator()
             .send();
         loop {

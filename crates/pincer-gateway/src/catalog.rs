@@ -99,6 +99,16 @@ pub struct DiscoveryReport {
     pub warnings: Vec<String>,
 }
 
+/// Discovery was forced on and failed, with no cached list to fall back to.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("model discovery failed: {error}")]
+pub struct CatalogError {
+    /// Why.
+    pub error: ProviderError,
+    /// Warnings gathered before the failure (e.g. a corrupt cache was ignored).
+    pub warnings: Vec<String>,
+}
+
 /// The catalog and how it was built.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -137,7 +147,7 @@ fn region_source(source: RegionSource) -> &'static str {
 
 impl Catalog {
     /// Discovers (or reads the cache) and merges with the config's providers.
-    pub async fn build(inputs: CatalogInputs<'_>) -> Result<Self, ProviderError> {
+    pub async fn build(inputs: CatalogInputs<'_>) -> Result<Self, CatalogError> {
         let (discovered, report) = discover(&inputs).await?;
         Ok(Self {
             entries: merge_entries(inputs.options, &discovered),
@@ -187,7 +197,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 async fn discover(
     inputs: &CatalogInputs<'_>,
-) -> Result<(Vec<DiscoveredModel>, DiscoveryReport), ProviderError> {
+) -> Result<(Vec<DiscoveredModel>, DiscoveryReport), CatalogError> {
     let settings = inputs.options.discovery();
     let region = inputs.aws.region.clone();
     let filter = settings.provider_filter.clone().unwrap_or_default();
@@ -274,7 +284,7 @@ async fn discover(
                     report.discovered = stale.models.len();
                     Ok((stale.models, report))
                 }
-                None if settings.enabled == Some(true) => Err(error),
+                None if settings.enabled == Some(true) => Err(CatalogError { error, warnings: report.warnings }),
                 None => {
                     report.warnings.push(format!(
                         "model discovery failed ({error}); listing configured models only"

@@ -189,6 +189,7 @@ pub fn merge(
         id: id.to_owned(),
         name: manual
             .and_then(|m| m.name.clone())
+            .or_else(|| discovered.map(|d| d.name.clone()))
             .unwrap_or_else(|| id.to_owned()),
         reasoning,
         input,

@@ -12,6 +12,7 @@
 mod chat;
 mod common;
 mod credentials;
+mod discovery;
 mod faults;
 mod scenarios;
 mod vectors;

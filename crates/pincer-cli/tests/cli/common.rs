@@ -96,28 +96,38 @@ fn regex_escape(text: &str) -> String {
 pub struct TwinGuard {
     runtime: tokio::runtime::Runtime,
     twin: Option<bedrock_twin::RunningTwin>,
+    url_text: String,
 }
 
 impl TwinGuard {
     pub fn start() -> Self {
+        Self::start_with(bedrock_twin::TwinConfig::default())
+    }
+
+    pub fn start_with(config: bedrock_twin::TwinConfig) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .unwrap();
-        let twin = runtime
-            .block_on(bedrock_twin::Twin::start(
-                bedrock_twin::TwinConfig::default(),
-            ))
-            .unwrap();
-        Self {
-            runtime,
-            twin: Some(twin),
+        let twin = runtime.block_on(bedrock_twin::Twin::start(config)).unwrap();
+        let url_text = twin.url().to_owned();
+        Self { runtime, twin: Some(twin), url_text }
+    }
+
+    pub fn imds_url(&self) -> String {
+        self.twin.as_ref().unwrap().imds_url().unwrap().to_owned()
+    }
+
+    /// Stops the twin now (later calls see a closed port).
+    pub fn stop(&mut self) {
+        if let Some(twin) = self.twin.take() {
+            self.runtime.block_on(twin.stop());
         }
     }
 
     pub fn url(&self) -> String {
-        self.twin.as_ref().unwrap().url().to_owned()
+        self.url_text.clone()
     }
 
     /// Points `command` at the twin with its default keys, through the SDK's standard variables.
@@ -161,6 +171,18 @@ pub fn run_for_snapshot(command: &mut Command) -> String {
 /// Snapshots a command's exit code, stdout and stderr, with the context's paths filtered.
 #[macro_export]
 macro_rules! pincer_snapshot {
+    ($context:expr, $command:expr, tables) => {{
+        // Tables: latencies vary, and with them column widths; compare cells, not alignment.
+        let mut filters = $context.filters();
+        filters.push((r"\d+ ms\b".to_owned(), "[MS] ms".to_owned()));
+        filters.push((r"\d+ s old".to_owned(), "[AGE] s old".to_owned()));
+        filters.push((r"(\S) {2,}".to_owned(), "$1  ".to_owned()));
+        let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let rendered = $crate::common::run_for_snapshot(&mut $command);
+        insta::with_settings!({ filters => filters, prepend_module_to_snapshot => true, omit_expression => true }, {
+            insta::assert_snapshot!(rendered);
+        });
+    }};
     ($context:expr, $command:expr) => {{
         let filters = $context.filters();
         let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();

@@ -16,3 +16,4 @@ mod config_set;
 mod config_unset;
 mod config_validate;
 mod durability;
+mod models;

@@ -51,7 +51,15 @@ pub(crate) async fn load_catalog(
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
-    let catalog = catalog?;
+    let catalog = match catalog {
+        Ok(catalog) => catalog,
+        Err(err) => {
+            for warning in &err.warnings {
+                printer.warn(warning);
+            }
+            return Err(err.into());
+        }
+    };
     for warning in &catalog.discovery.warnings {
         printer.warn(warning);
     }
