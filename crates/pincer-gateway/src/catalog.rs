@@ -284,7 +284,10 @@ async fn discover(
                     report.discovered = stale.models.len();
                     Ok((stale.models, report))
                 }
-                None if settings.enabled == Some(true) => Err(CatalogError { error, warnings: report.warnings }),
+                None if settings.enabled == Some(true) => Err(CatalogError {
+                    error,
+                    warnings: report.warnings,
+                }),
                 None => {
                     report.warnings.push(format!(
                         "model discovery failed ({error}); listing configured models only"

@@ -112,7 +112,11 @@ impl TwinGuard {
             .unwrap();
         let twin = runtime.block_on(bedrock_twin::Twin::start(config)).unwrap();
         let url_text = twin.url().to_owned();
-        Self { runtime, twin: Some(twin), url_text }
+        Self {
+            runtime,
+            twin: Some(twin),
+            url_text,
+        }
     }
 
     pub fn imds_url(&self) -> String {

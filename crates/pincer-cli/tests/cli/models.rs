@@ -8,20 +8,38 @@ fn list_json(context: &TestContext, twin: &TwinGuard, extra: &[&str]) -> serde_j
     command.args(extra);
     twin.configure(&mut command);
     let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
 fn keys(list: &serde_json::Value) -> Vec<String> {
-    list["models"].as_array().unwrap().iter().map(|m| m["key"].as_str().unwrap().to_owned()).collect()
+    list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
 fn seed_quick_setup_then_list() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
-    for (key, value) in [("models.bedrockDiscovery.enabled", "true"), ("models.bedrockDiscovery.region", "us-east-1")] {
-        assert!(context.pincer(&["config", "set", key, value]).status().unwrap().success());
+    for (key, value) in [
+        ("models.bedrockDiscovery.enabled", "true"),
+        ("models.bedrockDiscovery.region", "us-east-1"),
+    ] {
+        assert!(
+            context
+                .pincer(&["config", "set", key, value])
+                .status()
+                .unwrap()
+                .success()
+        );
     }
     let mut list = context.pincer(&["models", "list"]);
     twin.configure(&mut list);
@@ -39,10 +57,23 @@ fn json_listing_and_hidden_models() {
     let list = list_json(&context, &twin, &[]);
     let listed = keys(&list);
     assert_eq!(list["count"].as_u64().unwrap() as usize, listed.len());
-    assert!(listed.contains(&"amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0".to_owned()));
-    assert!(!listed.contains(&"amazon-bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0".to_owned()));
-    assert!(!listed.iter().any(|k| k.contains("titan-embed") || k.ends_with(":200k")));
-    let sonnet = list["models"].as_array().unwrap().iter().find(|m| m["id"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0").unwrap();
+    assert!(
+        listed.contains(&"amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0".to_owned())
+    );
+    assert!(
+        !listed.contains(&"amazon-bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0".to_owned())
+    );
+    assert!(
+        !listed
+            .iter()
+            .any(|k| k.contains("titan-embed") || k.ends_with(":200k"))
+    );
+    let sonnet = list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        .unwrap();
     assert_eq!(sonnet["maxTokens"], 64000);
     assert_eq!(sonnet["reasoning"], true);
     assert_eq!(sonnet["source"], "discovered");
@@ -53,10 +84,26 @@ fn json_listing_and_hidden_models() {
         .unwrap()
         .iter()
         .filter(|m| m.get("hidden").is_some())
-        .map(|m| (m["id"].as_str().unwrap().to_owned(), m["hidden"].as_str().unwrap().to_owned()))
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap().to_owned(),
+                m["hidden"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert!(hidden.contains(&("amazon.titan-embed-text-v2:0".to_owned(), "no text output".to_owned())), "{hidden:?}");
-    assert!(hidden.iter().any(|(id, why)| id.ends_with(":200k") && why == "provisioned throughput only"), "{hidden:?}");
+    assert!(
+        hidden.contains(&(
+            "amazon.titan-embed-text-v2:0".to_owned(),
+            "no text output".to_owned()
+        )),
+        "{hidden:?}"
+    );
+    assert!(
+        hidden
+            .iter()
+            .any(|(id, why)| id.ends_with(":200k") && why == "provisioned throughput only"),
+        "{hidden:?}"
+    );
 }
 
 #[test]
@@ -79,15 +126,24 @@ fn manual_and_discovered_merge_field_by_field() {
     );
     let list = list_json(&context, &twin, &[]);
     let models = list["models"].as_array().unwrap();
-    let both = models.iter().find(|m| m["id"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0").unwrap();
+    let both = models
+        .iter()
+        .find(|m| m["id"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        .unwrap();
     assert_eq!(both["source"], "both");
     assert_eq!(both["cost"]["input"], 2.5, "manual field wins");
     assert_eq!(both["cost"]["output"], 15.0, "known price kept");
     assert_eq!(both["maxTokens"], 64000, "discovered limits kept");
     assert_eq!(both["name"], "Claude Sonnet 4.5", "discovered name kept");
     assert_eq!(both["default"], true);
-    let manual = models.iter().find(|m| m["id"] == "custom.model-v1:0").unwrap();
-    assert_eq!((manual["source"].as_str(), manual["contextWindow"].as_u64()), (Some("manual"), Some(1000)));
+    let manual = models
+        .iter()
+        .find(|m| m["id"] == "custom.model-v1:0")
+        .unwrap();
+    assert_eq!(
+        (manual["source"].as_str(), manual["contextWindow"].as_u64()),
+        (Some("manual"), Some(1000))
+    );
     // The provider filter kept Anthropic models (and the application profile built on one).
     assert!(models.iter().all(|m| {
         let id = m["id"].as_str().unwrap();
@@ -102,7 +158,9 @@ fn manual_and_discovered_merge_field_by_field() {
 fn warm_cache_needs_no_network_and_failures_fall_back_to_it() {
     let context = TestContext::new();
     let mut twin = TwinGuard::start();
-    context.write_config("{ models: { bedrockDiscovery: { enabled: true, providerFilter: ['amazon'] } } }");
+    context.write_config(
+        "{ models: { bedrockDiscovery: { enabled: true, providerFilter: ['amazon'] } } }",
+    );
     let first = keys(&list_json(&context, &twin, &[]));
     assert!(!first.is_empty());
     let url = twin.url();
@@ -113,7 +171,11 @@ fn warm_cache_needs_no_network_and_failures_fall_back_to_it() {
     warm.env("AWS_ENDPOINT_URL_BEDROCK", &url);
     let output = warm.output().unwrap();
     assert!(output.status.success());
-    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let warm: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(keys(&warm), first);
     // A forced refresh fails: the last good list is used, with a warning naming the cause.
@@ -123,8 +185,14 @@ fn warm_cache_needs_no_network_and_failures_fall_back_to_it() {
     let output = refresh.output().unwrap();
     assert!(output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("model discovery failed") && stderr.contains("using the list cached"), "{stderr}");
-    assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), first.len());
+    assert!(
+        stderr.contains("model discovery failed") && stderr.contains("using the list cached"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().lines().count(),
+        first.len()
+    );
     // A corrupt cache is ignored with a warning (and, with discovery forced and no twin, an error).
     let cache_dir = context.pincer_home().join("cache");
     for entry in std::fs::read_dir(&cache_dir).unwrap() {
@@ -152,10 +220,18 @@ fn refresh_interval_zero_disables_the_cache() {
 fn expired_cache_is_refreshed() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
-    context.write_config("{ models: { bedrockDiscovery: { enabled: true, providerFilter: ['meta'] } } }");
+    context.write_config(
+        "{ models: { bedrockDiscovery: { enabled: true, providerFilter: ['meta'] } } }",
+    );
     list_json(&context, &twin, &[]);
-    let file = std::fs::read_dir(context.pincer_home().join("cache")).unwrap().next().unwrap().unwrap().path();
-    let mut cached: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let file = std::fs::read_dir(context.pincer_home().join("cache"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut cached: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     let fetched = cached["fetchedAt"].as_u64().unwrap();
     cached["fetchedAt"] = (fetched - 7200).into();
     cached["models"] = serde_json::json!([]);
@@ -167,7 +243,10 @@ fn expired_cache_is_refreshed() {
 #[test]
 fn discovery_is_on_by_default_with_an_instance_role_only() {
     let context = TestContext::new();
-    let twin = TwinGuard::start_with(bedrock_twin::TwinConfig { imds_port: Some(0), ..bedrock_twin::TwinConfig::default() });
+    let twin = TwinGuard::start_with(bedrock_twin::TwinConfig {
+        imds_port: Some(0),
+        ..bedrock_twin::TwinConfig::default()
+    });
     let mut command = context.pincer(&["models", "list", "--json"]);
     twin.configure(&mut command);
     command
@@ -176,9 +255,16 @@ fn discovery_is_on_by_default_with_an_instance_role_only() {
         .env_remove("AWS_EC2_METADATA_DISABLED")
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", twin.imds_url())
         .env("AWS_CONFIG_FILE", context.home().join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", context.home().join("no-credentials"));
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            context.home().join("no-credentials"),
+        );
     let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(list["count"].as_u64().unwrap() > 10, "{list}");
     let mut status = context.pincer(&["models", "status"]);
@@ -189,9 +275,15 @@ fn discovery_is_on_by_default_with_an_instance_role_only() {
         .env_remove("AWS_EC2_METADATA_DISABLED")
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", twin.imds_url())
         .env("AWS_CONFIG_FILE", context.home().join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", context.home().join("no-credentials"));
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            context.home().join("no-credentials"),
+        );
     let stdout = String::from_utf8(status.output().unwrap().stdout).unwrap();
-    assert!(stdout.contains("AWS SDK default chain → EC2 instance role (IMDSv2) (temporary)"), "{stdout}");
+    assert!(
+        stdout.contains("AWS SDK default chain → EC2 instance role (IMDSv2) (temporary)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -210,12 +302,19 @@ fn status_probe_and_check() {
     let mut json = context.pincer(&["models", "status", "--probe", "--json"]);
     twin.configure(&mut json);
     let value: serde_json::Value = serde_json::from_slice(&json.output().unwrap().stdout).unwrap();
-    let results: Vec<&str> = value["probes"].as_array().unwrap().iter().map(|p| p["result"].as_str().unwrap()).collect();
+    let results: Vec<&str> = value["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["result"].as_str().unwrap())
+        .collect();
     assert_eq!(results, ["ok", "on-demand not supported", "access denied"]);
     assert_eq!(value["defaultUsable"], true);
     assert_eq!(value["credentials"]["source"]["kind"], "environment-keys");
     // --check fails when the default model is not usable.
-    context.write_config(r#"{ agents: { defaults: { model: { primary: "amazon-bedrock/us.nope-v1:0" } } } }"#);
+    context.write_config(
+        r#"{ agents: { defaults: { model: { primary: "amazon-bedrock/us.nope-v1:0" } } } }"#,
+    );
     let mut check = context.pincer(&["models", "status", "--check", "--probe"]);
     twin.configure(&mut check);
     pincer_snapshot!(context, check, tables);
