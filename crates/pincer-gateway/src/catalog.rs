@@ -261,12 +261,12 @@ async fn discover(
     let filter = DiscoveryFilter::new(&filter);
     match discovery::discover(&inputs.aws.config, &region, &filter, inputs.deadline).await {
         Ok(models) => {
-            if !interval.is_zero() {
-                if let Err(err) = cache.store(&key, &models) {
-                    report
-                        .warnings
-                        .push(format!("could not write the discovery cache: {err}"));
-                }
+            if !interval.is_zero()
+                && let Err(err) = cache.store(&key, &models)
+            {
+                report
+                    .warnings
+                    .push(format!("could not write the discovery cache: {err}"));
             }
             report.discovered = models.len();
             Ok((models, report))
