@@ -7,13 +7,15 @@
 //! (temporary file and rename) with mode 0600 in a 0700 folder.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pincer_core::env::EnvVars;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use pincer_config::store::{create_private_dir, write_atomic};
 
 use crate::aws::Environment;
 use crate::discovery::DiscoveredModel;
@@ -160,30 +162,9 @@ impl DiscoveryCache {
             fetched_at,
             models: models.to_vec(),
         };
-        let text = serde_json::to_vec(&file).map_err(io::Error::other)?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".discovery.")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)?;
-        temp.write_all(&text)?;
-        temp.as_file().sync_all()?;
-        temp.persist(self.path(key)).map_err(|e| e.error)?;
-        Ok(())
+        let text = serde_json::to_string(&file).map_err(io::Error::other)?;
+        write_atomic(&self.path(key), &self.dir, &text)
     }
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 #[cfg(test)]

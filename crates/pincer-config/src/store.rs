@@ -80,7 +80,8 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
-fn create_private_dir(dir: &Path) -> io::Result<()> {
+/// Creates `dir` (and its parents) with mode 0700 if it does not exist.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -147,7 +148,9 @@ fn remove_stale_temp_files(target: &Path, dir: &Path) {
     }
 }
 
-fn write_atomic(target: &Path, dir: &Path, text: &str) -> io::Result<()> {
+/// Writes `text` to `target` atomically: a temporary file in `dir` (mode 0600, or `target`'s
+/// mode when it exists), flushed to disk, renamed over `target`, and the rename made durable.
+pub fn write_atomic(target: &Path, dir: &Path, text: &str) -> io::Result<()> {
     let mut builder = tempfile::Builder::new();
     let prefix = format!(".{}.", file_name(target));
     builder.prefix(&prefix).suffix(".tmp");

@@ -247,19 +247,25 @@ fn discovery_is_on_by_default_with_an_instance_role_only() {
         imds_port: Some(0),
         ..bedrock_twin::TwinConfig::default()
     });
-    let mut command = context.pincer(&["models", "list", "--json"]);
-    twin.configure(&mut command);
-    command
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_EC2_METADATA_DISABLED")
-        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", twin.imds_url())
-        .env("AWS_CONFIG_FILE", context.home().join("no-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            context.home().join("no-credentials"),
-        );
-    let output = command.output().unwrap();
+    // No keys, no profile, nothing in config: only the instance role behind IMDS.
+    let instance_role_only = |args: &[&str]| {
+        let mut command = context.pincer(args);
+        twin.configure(&mut command);
+        command
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_EC2_METADATA_DISABLED")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", twin.imds_url())
+            .env("AWS_CONFIG_FILE", context.home().join("no-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                context.home().join("no-credentials"),
+            );
+        command
+    };
+    let output = instance_role_only(&["models", "list", "--json"])
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -267,19 +273,8 @@ fn discovery_is_on_by_default_with_an_instance_role_only() {
     );
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(list["count"].as_u64().unwrap() > 10, "{list}");
-    let mut status = context.pincer(&["models", "status"]);
-    twin.configure(&mut status);
-    status
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_EC2_METADATA_DISABLED")
-        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", twin.imds_url())
-        .env("AWS_CONFIG_FILE", context.home().join("no-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            context.home().join("no-credentials"),
-        );
-    let stdout = String::from_utf8(status.output().unwrap().stdout).unwrap();
+    let status = instance_role_only(&["models", "status"]).output().unwrap();
+    let stdout = String::from_utf8(status.stdout).unwrap();
     assert!(
         stdout.contains("AWS SDK default chain → EC2 instance role (IMDSv2) (temporary)"),
         "{stdout}"
