@@ -204,7 +204,11 @@ pub fn from_control_error<E>(
 where
     E: ProvideErrorMetadata + StdError + 'static,
 {
-    let mut error = from_sdk_error(err, context);
+    with_permission_hint(from_sdk_error(err, context), permission)
+}
+
+/// On access denied, names the IAM permission the call needed.
+pub fn with_permission_hint(mut error: ProviderError, permission: &str) -> ProviderError {
     if error.kind == ErrorKind::AccessDenied {
         error.hint = Some(format!(
             "the credentials in use are not allowed `{permission}`; add it to their IAM policy (or attach AmazonBedrockFullAccess)"
@@ -370,6 +374,21 @@ mod tests {
             hint.contains("another geography") && hint.contains("`us.`"),
             "{hint}"
         );
+    }
+
+    #[test]
+    fn discovery_access_denied_names_the_permission() {
+        let denied = classify(
+            Some("AccessDeniedException"),
+            "User: arn:aws:iam::123:user/x is not authorized to perform: bedrock:ListFoundationModels",
+            Some(403),
+            CONTEXT,
+        );
+        let error = with_permission_hint(denied, "bedrock:ListFoundationModels");
+        assert_eq!(error.kind, ErrorKind::AccessDenied);
+        assert!(error.to_string().contains("not allowed `bedrock:ListFoundationModels`"), "{error}");
+        let throttled = classify(Some("ThrottlingException"), "slow down", Some(429), CONTEXT);
+        assert_eq!(with_permission_hint(throttled.clone(), "x"), throttled);
     }
 
     #[test]

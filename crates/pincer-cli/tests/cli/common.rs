@@ -37,7 +37,12 @@ impl TestContext {
             .env("PATH", "/usr/bin:/bin")
             .env(EnvVars::HOME, self.home())
             .env(EnvVars::PINCER_HOME, self.pincer_home())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            // Never let the AWS SDK probe the real instance-metadata address or read real AWS
+            // files: tests that exercise IMDS point it at the twin on loopback.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.home().join("aws-config-absent"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.home().join("aws-credentials-absent"));
         command
     }
 

@@ -31,3 +31,23 @@ fn semantic_errors_point_at_the_value() {
     context.write_config("{\n  agents: { defaults: { model: { primary: 'amazon-bedrock', fallbacks: ['a/b', 'nope'] } } },\n}\n");
     pincer_snapshot!(context, context.pincer(&["config", "validate"]));
 }
+
+#[test]
+fn default_models_are_checked_against_the_catalog() {
+    let context = TestContext::new();
+    let twin = crate::common::TwinGuard::start();
+    context.write_config(
+        "{\n  models: { bedrockDiscovery: { enabled: true } },\n  agents: { defaults: { model: {\n    primary: 'amazon-bedrock/us.anthropic.claude-sonet-4-5-20250929-v1:0',\n    fallbacks: ['amazon-bedrock/us.amazon.nova-pro-v1:0'],\n  } } },\n}\n",
+    );
+    let mut command = context.pincer(&["config", "validate"]);
+    twin.configure(&mut command);
+    pincer_snapshot!(context, command);
+    // With discovery off, a Bedrock model cannot be checked: a warning, not an error.
+    context.write_config("{ agents: { defaults: { model: { primary: 'amazon-bedrock/some.model-v1:0' } } } }");
+    let mut command = context.pincer(&["config", "validate"]);
+    twin.configure(&mut command);
+    command.env_remove("AWS_ACCESS_KEY_ID");
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8(output.stderr).unwrap().contains("cannot check"));
+}
