@@ -386,7 +386,12 @@ mod tests {
         );
         let error = with_permission_hint(denied, "bedrock:ListFoundationModels");
         assert_eq!(error.kind, ErrorKind::AccessDenied);
-        assert!(error.to_string().contains("not allowed `bedrock:ListFoundationModels`"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("not allowed `bedrock:ListFoundationModels`"),
+            "{error}"
+        );
         let throttled = classify(Some("ThrottlingException"), "slow down", Some(429), CONTEXT);
         assert_eq!(with_permission_hint(throttled.clone(), "x"), throttled);
     }

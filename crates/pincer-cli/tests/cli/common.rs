@@ -42,7 +42,10 @@ impl TestContext {
             // files: tests that exercise IMDS point it at the twin on loopback.
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", self.home().join("aws-config-absent"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.home().join("aws-credentials-absent"));
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home().join("aws-credentials-absent"),
+            );
         command
     }
 

@@ -43,11 +43,17 @@ fn default_models_are_checked_against_the_catalog() {
     twin.configure(&mut command);
     pincer_snapshot!(context, command);
     // With discovery off, a Bedrock model cannot be checked: a warning, not an error.
-    context.write_config("{ agents: { defaults: { model: { primary: 'amazon-bedrock/some.model-v1:0' } } } }");
+    context.write_config(
+        "{ agents: { defaults: { model: { primary: 'amazon-bedrock/some.model-v1:0' } } } }",
+    );
     let mut command = context.pincer(&["config", "validate"]);
     twin.configure(&mut command);
     command.env_remove("AWS_ACCESS_KEY_ID");
     let output = command.output().unwrap();
     assert!(output.status.success(), "{output:?}");
-    assert!(String::from_utf8(output.stderr).unwrap().contains("cannot check"));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("cannot check")
+    );
 }
