@@ -161,7 +161,7 @@ impl Catalog {
         self.entries.iter().find(|e| e.key == key)
     }
 
-    /// The entries closest to `text`, for "did you mean".
+    /// The entries closest to `text` that are plausible typos of it, for "did you mean".
     pub fn closest(&self, text: &str, count: usize) -> Vec<&CatalogEntry> {
         let mut scored: Vec<(usize, &CatalogEntry)> = self
             .entries
@@ -173,6 +173,9 @@ impl Catalog {
                 )
             })
             .collect();
+        // Close enough to be a likely typo: a quarter of the length, and never fewer than 4 edits.
+        let limit = (text.chars().count() / 4).max(4);
+        scored.retain(|(d, _)| *d <= limit);
         scored.sort_by_key(|(d, _)| *d);
         scored.into_iter().take(count).map(|(_, e)| e).collect()
     }

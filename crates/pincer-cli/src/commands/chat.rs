@@ -55,6 +55,8 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
     };
     let providers = Providers::new(config.options.discovery().region, Default::default());
     let session = Session {
+        config: &config,
+        config_path: &location.path,
         candidates,
         providers,
         options,
@@ -175,6 +177,8 @@ enum Outcome {
 }
 
 struct Session<'a> {
+    config: &'a Config,
+    config_path: &'a Path,
     candidates: Vec<Resolved>,
     providers: Providers,
     options: RequestOptions,
@@ -277,6 +281,9 @@ impl Session<'_> {
                             self.json_line(&json!({"type": "error", "kind": error.kind.as_str(), "message": error.message, "hint": error.hint}))?;
                         } else {
                             self.report_error(error);
+                            if error.kind == ErrorKind::InvalidModel {
+                                self.suggest(&candidate.reference).await;
+                            }
                         }
                         return Ok(Outcome::Failed(partial.clone()));
                     }
@@ -361,6 +368,29 @@ impl Session<'_> {
             self.printer.out("\n")?;
         }
         Ok(())
+    }
+
+    /// After "invalid model": the catalog's closest models (from the discovery cache when fresh).
+    async fn suggest(&self, reference: &ModelRef) {
+        let quiet = Printer::new(true, crate::printer::ColorMode::Never);
+        let Ok((_, catalog)) =
+            crate::commands::models::load_catalog(self.config, self.config_path, false, &quiet)
+                .await
+        else {
+            return;
+        };
+        if catalog.get(reference).is_some() {
+            return;
+        }
+        let near: Vec<String> = catalog
+            .closest(&reference.to_string(), 2)
+            .iter()
+            .map(|e| format!("`{}`", e.key))
+            .collect();
+        if !near.is_empty() {
+            self.printer
+                .status(&format!("did you mean {}?", near.join(" or ")));
+        }
     }
 
     fn report_error(&self, error: &ProviderError) {

@@ -279,3 +279,26 @@ fn ctrl_c_cancels_and_exits_130() {
             .contains("(cancelled)")
     );
 }
+
+#[test]
+fn a_misspelt_model_gets_suggestions() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    let mut command = context.pincer(&[
+        "chat",
+        "--model",
+        "amazon-bedrock/us.anthropic.claude-sonet-4-5-20250929-v1:0",
+        "-m",
+        "hi",
+    ]);
+    twin.configure(&mut command);
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("invalid_model"), "{stderr}");
+    assert!(
+        stderr
+            .contains("did you mean `amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0`"),
+        "{stderr}"
+    );
+}
