@@ -35,10 +35,17 @@ export AWS_ENDPOINT_URL_BEDROCK="$url" AWS_ENDPOINT_URL_BEDROCK_RUNTIME="$url"
 
 echo "machine: $(nproc) cores; $runs runs each"
 # One --prepare per command, in order: only the cold listing loses its cache before each run.
-hyperfine -N --warmup 3 --runs "$runs" --style basic --export-markdown "$work/table.md" \
+hyperfine -N --warmup 3 --runs "$runs" --style basic --export-json "$work/times.json" \
     --prepare true --prepare true --prepare "rm -rf $PINCER_HOME/cache" --prepare true \
     --command-name "pincer --version" "$bin/pincer --version" \
     --command-name "models list (warm)" "$bin/pincer models list" \
     --command-name "models list (cold)" "$bin/pincer models list" \
     --command-name "chat -m hi" "$bin/pincer chat -m hi"
-cat "$work/table.md"
+python3 - "$work/times.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+print("| command | median ms | min ms | max ms |")
+print("|---|---:|---:|---:|")
+for r in results:
+    print(f"| {r['command']} | {r['median'] * 1000:.1f} | {r['min'] * 1000:.1f} | {r['max'] * 1000:.1f} |")
+PY
