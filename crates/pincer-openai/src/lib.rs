@@ -1,3 +1,6 @@
-//! OpenAI chat-completions wire types and the `openai-completions` provider (client side).
-//!
-//! Filled by the gateway work; it knows nothing of AWS.
+//! OpenAI chat-completions wire types and their conversion to and from Pincer's provider-neutral
+//! types. The gateway serves this API in front of Bedrock; the `openai-completions` provider
+//! (client side) builds on the same types.
+
+pub mod request;
+pub mod types;
