@@ -3,4 +3,5 @@
 //! (client side) builds on the same types.
 
 pub mod request;
+pub mod response;
 pub mod types;
