@@ -6,5 +6,6 @@
 //! crate that knows every provider, so it lives here rather than in the CLI.
 
 pub mod catalog;
+pub mod http;
 pub mod providers;
 pub mod resolve;

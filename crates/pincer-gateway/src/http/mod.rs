@@ -1,0 +1,48 @@
+//! The OpenAI-compatible HTTP API: routes, handlers, errors, authentication.
+
+pub mod auth;
+pub mod chat;
+pub mod error;
+pub mod models;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post};
+
+pub use state::{GatewayState, SharedState};
+
+/// Largest request body accepted (images travel inline).
+pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The routes: a table of paths and handlers.
+pub fn app(state: SharedState) -> Router {
+    let api = Router::new()
+        .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{*id}", get(models::get))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(api)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: GatewayState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(Arc::new(state))).with_graceful_shutdown(shutdown).await
+}
+
+/// Whether `addr` is loopback (a non-loopback bind requires a token).
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
