@@ -69,7 +69,7 @@ pub async fn load_with(
     let mut config = loader.load().await;
     let (region, region_source) = match (from_env, config.region()) {
         (Some((region, source)), _) => (region, source),
-        (None, Some(region)) => (region.to_string(), RegionSource::Profile),
+        (None, Some(region)) => (region.to_string(), RegionSource::Sdk),
         (None, None) => {
             config = config
                 .into_builder()

@@ -41,6 +41,8 @@ pub struct BedrockOptions {
     /// Endpoint URL instead of the regional one (a VPC endpoint, a proxy, the twin). The SDK's
     /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` works too, without this.
     pub endpoint: Option<String>,
+    /// Where credentials were looked for (the seed-order source), named in auth errors.
+    pub credential_source: Option<String>,
 }
 
 impl Default for BedrockOptions {
@@ -52,6 +54,7 @@ impl Default for BedrockOptions {
             stall_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(5),
             endpoint: None,
+            credential_source: None,
         }
     }
 }
@@ -157,6 +160,7 @@ impl Provider for BedrockProvider {
         let client = self.client.clone();
         let region = self.region.clone();
         let stall = self.options.stall_timeout;
+        let source = self.options.credential_source.clone();
         Box::pin(stream! {
             let model = request.model.clone();
             let context = CallContext { model: &model.id, region: &region };
@@ -171,7 +175,7 @@ impl Provider for BedrockProvider {
             let output = match Self::start(&client, &built).await {
                 Ok(output) => output,
                 Err(err) => {
-                    yield mapper.fail(from_sdk_error(&err, context));
+                    yield mapper.fail(name_credential_source(from_sdk_error(&err, context), source.as_deref()));
                     return;
                 }
             };
@@ -209,6 +213,19 @@ impl Provider for BedrockProvider {
             }
         })
     }
+}
+
+/// Adds the credential source to an authentication error.
+fn name_credential_source(mut error: ProviderError, source: Option<&str>) -> ProviderError {
+    if let (ErrorKind::Auth, Some(source)) = (&error.kind, source) {
+        let hint = error
+            .hint
+            .take()
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
+        error.hint = Some(format!("credentials came from {source}{hint}"));
+    }
+    error
 }
 
 /// Whether an event ends a stream.

@@ -21,8 +21,8 @@ pub enum RegionSource {
     AwsRegion,
     /// `AWS_DEFAULT_REGION`.
     AwsDefaultRegion,
-    /// The AWS profile's `region`.
-    Profile,
+    /// The AWS SDK's own region chain (the profile's `region`, or instance metadata).
+    Sdk,
     /// The built-in default.
     Default,
 }

@@ -121,6 +121,13 @@ pub struct ChatArgs {
     /// Print one JSON event per line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Attempts per request, the first included; throttling, 5xx and connection errors are
+    /// retried with jittered exponential backoff, only before any output.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub max_attempts: u32,
+    /// Seconds without a stream event before the answer fails with a timeout.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub stall_timeout: u64,
     /// Hold a session even when stdin is not a terminal (one message per line).
     #[arg(short, long, conflicts_with = "message")]
     pub interactive: bool,

@@ -97,6 +97,9 @@ pub struct DiscoveryReport {
     /// Warnings to show the user.
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// The credential report, when deciding whether to discover needed one.
+    #[serde(skip)]
+    pub credentials: Option<CredentialReport>,
 }
 
 /// Discovery was forced on and failed, with no cached list to fall back to.
@@ -140,7 +143,7 @@ fn region_source(source: RegionSource) -> &'static str {
         RegionSource::Config => "config",
         RegionSource::AwsRegion => "AWS_REGION",
         RegionSource::AwsDefaultRegion => "AWS_DEFAULT_REGION",
-        RegionSource::Profile => "AWS profile",
+        RegionSource::Sdk => "AWS profile or instance metadata",
         RegionSource::Default => "default",
     }
 }
@@ -217,6 +220,7 @@ async fn discover(
         error: None,
         discovered: 0,
         warnings: Vec::new(),
+        credentials: None,
     };
     let cached = match cache.load(&key) {
         Ok(cached) => cached,
@@ -232,23 +236,39 @@ async fn discover(
             return Ok((Vec::new(), report));
         }
         Some(true) => report.reason = "turned on in config".to_owned(),
-        None if cached.is_some() => {
+        // A fresh cache was written with credentials present: trust it without resolving them
+        // again, so a warm listing makes no network call. A stale one proves nothing.
+        None if cached
+            .as_ref()
+            .is_some_and(|c| !interval.is_zero() && c.age < interval) =>
+        {
             report.reason = "credentials present (cached discovery)".to_owned()
         }
         None => {
             let found: CredentialReport =
                 credentials::detect(&inputs.aws.config, inputs.env, Duration::from_secs(3)).await;
-            if !found.present {
-                report.reason = format!(
+            let present = found.present;
+            report.reason = if present {
+                format!(
+                    "credentials present: {}",
+                    found
+                        .provider
+                        .clone()
+                        .unwrap_or_else(|| found.source.label())
+                )
+            } else {
+                format!(
                     "no AWS credentials found ({}); set models.bedrockDiscovery.enabled to force it",
-                    found.error.unwrap_or_else(|| "none resolved".to_owned())
-                );
+                    found
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "none resolved".to_owned())
+                )
+            };
+            report.credentials = Some(found);
+            if !present {
                 return Ok((Vec::new(), report));
             }
-            report.reason = format!(
-                "credentials present: {}",
-                found.provider.unwrap_or_else(|| found.source.label())
-            );
         }
     }
     report.enabled = true;

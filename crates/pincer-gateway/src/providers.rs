@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use pincer_bedrock::aws::{self, AwsSetup};
+use pincer_bedrock::aws::{self, AwsSetup, ProcessEnvironment};
+use pincer_bedrock::credentials::seed_source;
 use pincer_bedrock::provider::{BedrockOptions, BedrockProvider};
 use pincer_core::{ErrorKind, Provider, ProviderError};
 use tokio::sync::OnceCell;
@@ -28,6 +29,16 @@ impl Providers {
             region,
             bedrock,
             aws: OnceCell::new(),
+            built: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A registry that reuses an AWS setup already loaded (one credentials cache per process).
+    pub fn with_setup(setup: AwsSetup, bedrock: BedrockOptions) -> Self {
+        Self {
+            region: Some(setup.region.clone()),
+            bedrock,
+            aws: OnceCell::new_with(Some(setup)),
             built: Mutex::new(HashMap::new()),
         }
     }
@@ -60,6 +71,7 @@ impl Providers {
                 };
                 let options = BedrockOptions {
                     endpoint: endpoint.clone(),
+                    credential_source: Some(seed_source(&ProcessEnvironment).label()),
                     ..self.bedrock.clone()
                 };
                 Arc::new(BedrockProvider::new(&config, options))

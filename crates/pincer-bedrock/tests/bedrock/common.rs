@@ -84,6 +84,7 @@ pub fn fast_options() -> BedrockOptions {
         stall_timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         endpoint: None,
+        credential_source: Some("a test".to_owned()),
     }
 }
 

@@ -67,6 +67,10 @@ async fn environment_keys_and_session_token() {
         panic!("{last:?}")
     };
     assert_eq!(error.kind, pincer_core::ErrorKind::Auth, "{error}");
+    assert!(
+        error.to_string().contains("credentials came from a test"),
+        "{error}"
+    );
     assert!(!error.to_string().contains("wrong-secret-XYZ"));
     twin.stop().await;
 }
@@ -216,7 +220,7 @@ async fn region_precedence() {
     };
     assert_eq!(
         region(env.clone(), None).await,
-        ("ap-southeast-2".to_owned(), RegionSource::Profile)
+        ("ap-southeast-2".to_owned(), RegionSource::Sdk)
     );
     env.insert("AWS_DEFAULT_REGION".into(), "eu-west-1".into());
     assert_eq!(

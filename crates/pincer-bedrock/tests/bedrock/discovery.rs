@@ -31,6 +31,11 @@ async fn invocable_ids_and_hidden_models() {
     // Profile only: listed by the us. profile, never by the base id.
     let sonnet = find(&models, "anthropic.claude-sonnet-4-5-20250929-v1:0");
     assert_eq!(sonnet[0].id, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    assert_eq!(
+        sonnet[0].input,
+        [pincer_core::Modality::Text, pincer_core::Modality::Image],
+        "the profile keeps the base model's inputs"
+    );
     assert!(
         models
             .iter()

@@ -53,7 +53,12 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
         reasoning: level(args.thinking),
         ..RequestOptions::default()
     };
-    let providers = Providers::new(config.options.discovery().region, Default::default());
+    let bedrock = pincer_bedrock::provider::BedrockOptions {
+        max_attempts: args.max_attempts.max(1),
+        stall_timeout: Duration::from_secs(args.stall_timeout.max(1)),
+        ..Default::default()
+    };
+    let providers = Providers::new(config.options.discovery().region, bedrock);
     let session = Session {
         config: &config,
         config_path: &location.path,
@@ -202,7 +207,13 @@ impl Session<'_> {
             if prompt {
                 self.printer.err_dim("> ");
             }
-            let Some(line) = lines.next_line().await? else {
+            // Ctrl-C at the prompt ends the session (once a handler is installed, the default
+            // action no longer would).
+            let line = tokio::select! {
+                line = lines.next_line() => line?,
+                _ = tokio::signal::ctrl_c() => None,
+            };
+            let Some(line) = line else {
                 break;
             };
             let line = line.trim();
@@ -255,10 +266,13 @@ impl Session<'_> {
             let mut first_output: Option<Duration> = None;
             let mut printed_text = false;
             let has_more = i + 1 < self.candidates.len();
+            // One listener for the whole answer, so that no Ctrl-C between two events is lost.
+            let interrupt = tokio::signal::ctrl_c();
+            tokio::pin!(interrupt);
             loop {
                 let event = tokio::select! {
                     event = stream.next() => event,
-                    _ = tokio::signal::ctrl_c() => {
+                    _ = &mut interrupt => {
                         drop(stream);
                         let error = ProviderError::new(ErrorKind::Aborted, "cancelled");
                         self.printer.err_dim("\n(cancelled)\n");
@@ -268,10 +282,9 @@ impl Session<'_> {
                 let Some(event) = event else { break };
                 builder.apply(&event);
                 match &event {
-                    StreamEvent::Error { error, partial }
+                    StreamEvent::Error { error, .. }
                         if first_output.is_none() && has_more && error.kind.allows_fallback() =>
                     {
-                        let _ = partial;
                         last_error = Some(format!("{} failed: {error}", candidate.reference));
                         break;
                     }

@@ -302,3 +302,43 @@ fn a_misspelt_model_gets_suggestions() {
         "{stderr}"
     );
 }
+
+#[test]
+fn retry_budget_and_stall_timeout_are_flags() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    let run = |model: &str, extra: &[&str]| {
+        let mut command = context.pincer(&["chat", "--model", model, "-m", "hi"]);
+        command.args(extra);
+        twin.configure(&mut command);
+        command.output().unwrap()
+    };
+    // Throttled answers first: one attempt is not enough; four outlast three failures. (The
+    // twin counts failures per fault, so each case uses its own.)
+    let once = run(
+        "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~fail-first:2",
+        &["--max-attempts", "1"],
+    );
+    assert_eq!(once.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&once.stderr).contains("throttled"));
+    let thrice = run(
+        "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~fail-first:2",
+        &["--max-attempts", "3"],
+    );
+    assert!(
+        thrice.status.success(),
+        "{}",
+        String::from_utf8_lossy(&thrice.stderr)
+    );
+    // A stream that stalls fails after the given silence.
+    let stalled = run(
+        "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~stall:30",
+        &["--stall-timeout", "1"],
+    );
+    assert_eq!(stalled.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&stalled.stderr).contains("timeout"),
+        "{}",
+        String::from_utf8_lossy(&stalled.stderr)
+    );
+}

@@ -78,6 +78,26 @@ fn json_listing_and_hidden_models() {
     assert_eq!(sonnet["reasoning"], true);
     assert_eq!(sonnet["source"], "discovered");
     assert_eq!(sonnet["cost"]["input"], 3.0);
+    // The application profile inherits its base model's modalities and limits.
+    let by_id = |id: &str| {
+        list["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let app = list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"].as_str().unwrap().starts_with("arn:"))
+        .unwrap();
+    let base = by_id("us.anthropic.claude-haiku-4-5-20251001-v1:0");
+    for field in ["contextWindow", "maxTokens", "input", "reasoning", "cost"] {
+        assert_eq!(app[field], base[field], "{field}");
+    }
     let all = list_json(&context, &twin, &["--all"]);
     let hidden: Vec<(String, String)> = all["models"]
         .as_array()

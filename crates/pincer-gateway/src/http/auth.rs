@@ -10,7 +10,11 @@ use crate::http::error::GatewayError;
 use crate::http::state::SharedState;
 
 /// Rejects requests without the configured token (when one is configured).
-pub async fn require_token(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+pub async fn require_token(
+    State(state): State<SharedState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(expected) = state.token.as_deref() else {
         return next.run(request).await;
     };

@@ -25,12 +25,19 @@ use crate::http::state::SharedState;
 
 fn response_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("chatcmpl-{nanos:x}{:04x}", COUNTER.fetch_add(1, Ordering::Relaxed) & 0xffff)
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "chatcmpl-{nanos:x}{:04x}",
+        COUNTER.fetch_add(1, Ordering::Relaxed) & 0xffff
+    )
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Parses the body as a chat-completions request, with errors in OpenAI's shape.
@@ -42,12 +49,24 @@ fn parse(body: &Bytes) -> Result<ChatCompletionRequest, GatewayError> {
 }
 
 /// The handler.
-pub async fn completions(State(state): State<SharedState>, body: Bytes) -> Result<Response, GatewayError> {
+pub async fn completions(
+    State(state): State<SharedState>,
+    body: Bytes,
+) -> Result<Response, GatewayError> {
     let request = parse(&body)?;
     let resolved = state.resolve_model(&request.model)?;
-    let converted = convert(request, &resolved.model.provider, &resolved.model.id)
-        .map_err(|e| GatewayError::BadRequest { message: e.message, param: Some(e.param) })?;
-    let provider = state.providers.get(&resolved.backend).await.map_err(GatewayError::Upstream)?;
+    let converted =
+        convert(request, &resolved.model.provider, &resolved.model.id).map_err(|e| {
+            GatewayError::BadRequest {
+                message: e.message,
+                param: Some(e.param),
+            }
+        })?;
+    let provider = state
+        .providers
+        .get(&resolved.backend)
+        .await
+        .map_err(GatewayError::Upstream)?;
     let model_key = resolved.reference.to_string();
     let mut events = provider.stream(ProviderRequest {
         model: resolved.model,
@@ -59,7 +78,9 @@ pub async fn completions(State(state): State<SharedState>, body: Bytes) -> Resul
     if !converted.stream {
         while let Some(event) = events.next().await {
             match event {
-                StreamEvent::Done { message } => return Ok(Json(completion(&message, &id, &model_key, created)).into_response()),
+                StreamEvent::Done { message } => {
+                    return Ok(Json(completion(&message, &id, &model_key, created)).into_response());
+                }
                 StreamEvent::Error { error, .. } => return Err(GatewayError::Upstream(error)),
                 _ => {}
             }
@@ -84,8 +105,14 @@ pub async fn completions(State(state): State<SharedState>, body: Bytes) -> Resul
         }
     }
     let encoder = ChunkEncoder::new(&id, &model_key, created);
-    let stream = sse(futures_util::stream::iter(held).chain(events), encoder, converted.include_usage);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    let stream = sse(
+        futures_util::stream::iter(held).chain(events),
+        encoder,
+        converted.include_usage,
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 fn data(value: &impl serde::Serialize) -> Event {

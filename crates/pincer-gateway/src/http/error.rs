@@ -40,9 +40,9 @@ impl GatewayError {
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::AccessDenied => StatusCode::FORBIDDEN,
                 ErrorKind::InvalidModel => StatusCode::NOT_FOUND,
-                ErrorKind::Validation | ErrorKind::ContextOverflow | ErrorKind::OnDemandNotSupported { .. } => {
-                    StatusCode::BAD_REQUEST
-                }
+                ErrorKind::Validation
+                | ErrorKind::ContextOverflow
+                | ErrorKind::OnDemandNotSupported { .. } => StatusCode::BAD_REQUEST,
                 ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
                 ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
                 _ => StatusCode::BAD_GATEWAY,
@@ -53,15 +53,31 @@ impl GatewayError {
     /// The OpenAI-shaped body.
     pub fn body(&self) -> ErrorBody {
         let (kind, code, param) = match self {
-            GatewayError::BadRequest { param, .. } => ("invalid_request_error", "invalid_request", param.clone()),
+            GatewayError::BadRequest { param, .. } => {
+                ("invalid_request_error", "invalid_request", param.clone())
+            }
             GatewayError::Unauthorized => ("authentication_error", "invalid_api_key", None),
-            GatewayError::ModelNotFound(_) => ("invalid_request_error", "model_not_found", Some("model".to_owned())),
+            GatewayError::ModelNotFound(_) => (
+                "invalid_request_error",
+                "model_not_found",
+                Some("model".to_owned()),
+            ),
             GatewayError::Upstream(error) => match error.kind {
                 ErrorKind::Throttled { .. } => ("rate_limit_error", "rate_limit_exceeded", None),
                 ErrorKind::AccessDenied => ("permission_error", "model_access_denied", None),
-                ErrorKind::InvalidModel => ("invalid_request_error", "model_not_found", Some("model".to_owned())),
-                ErrorKind::ContextOverflow => ("invalid_request_error", "context_length_exceeded", Some("messages".to_owned())),
-                ErrorKind::Validation | ErrorKind::OnDemandNotSupported { .. } => ("invalid_request_error", error.kind.as_str(), None),
+                ErrorKind::InvalidModel => (
+                    "invalid_request_error",
+                    "model_not_found",
+                    Some("model".to_owned()),
+                ),
+                ErrorKind::ContextOverflow => (
+                    "invalid_request_error",
+                    "context_length_exceeded",
+                    Some("messages".to_owned()),
+                ),
+                ErrorKind::Validation | ErrorKind::OnDemandNotSupported { .. } => {
+                    ("invalid_request_error", error.kind.as_str(), None)
+                }
                 _ => ("api_error", error.kind.as_str(), None),
             },
         };
@@ -69,14 +85,25 @@ impl GatewayError {
             GatewayError::Upstream(error) => error.to_string(),
             other => other.to_string(),
         };
-        ErrorBody { error: ErrorDetail { message, kind: kind.to_owned(), code: Some(code.to_owned()), param } }
+        ErrorBody {
+            error: ErrorDetail {
+                message,
+                kind: kind.to_owned(),
+                code: Some(code.to_owned()),
+                param,
+            },
+        }
     }
 }
 
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let GatewayError::Upstream(ProviderError { kind: ErrorKind::Throttled { retry_after }, .. }) = &self {
+        if let GatewayError::Upstream(ProviderError {
+            kind: ErrorKind::Throttled { retry_after },
+            ..
+        }) = &self
+        {
             let seconds = retry_after.map_or(1, |d| d.as_secs().max(1));
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

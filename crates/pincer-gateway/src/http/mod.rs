@@ -25,7 +25,10 @@ pub fn app(state: SharedState) -> Router {
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(api)
@@ -39,7 +42,9 @@ pub async fn serve(
     state: GatewayState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(Arc::new(state))).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(Arc::new(state)))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Whether `addr` is loopback (a non-loopback bind requires a token).

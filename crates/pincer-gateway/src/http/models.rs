@@ -25,12 +25,21 @@ fn model_object(entry: &CatalogEntry) -> Value {
 
 /// Lists the models.
 pub async fn list(State(state): State<SharedState>) -> Json<Value> {
-    let data: Vec<Value> = state.catalog.entries.iter().filter(|e| e.hidden.is_none()).map(model_object).collect();
+    let data: Vec<Value> = state
+        .catalog
+        .entries
+        .iter()
+        .filter(|e| e.hidden.is_none())
+        .map(model_object)
+        .collect();
     Json(json!({"object": "list", "data": data}))
 }
 
 /// One model, by key (`provider/model-id`; the path may contain `/`).
-pub async fn get(State(state): State<SharedState>, Path(id): Path<String>) -> Result<Json<Value>, GatewayError> {
+pub async fn get(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, GatewayError> {
     state
         .catalog
         .entries

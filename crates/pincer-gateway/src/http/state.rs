@@ -34,14 +34,28 @@ impl GatewayState {
             self.options
                 .default_model()
                 .and_then(|m| m.primary.clone())
-                .ok_or_else(|| GatewayError::ModelNotFound("`default` names no model: set agents.defaults.model.primary".to_owned()))?
+                .ok_or_else(|| {
+                    GatewayError::ModelNotFound(
+                        "`default` names no model: set agents.defaults.model.primary".to_owned(),
+                    )
+                })?
         } else if requested.contains('/') {
             requested.to_owned()
         } else {
-            let matches: Vec<&str> = self.catalog.entries.iter().filter(|e| e.id == requested).map(|e| e.key.as_str()).collect();
+            let matches: Vec<&str> = self
+                .catalog
+                .entries
+                .iter()
+                .filter(|e| e.id == requested)
+                .map(|e| e.key.as_str())
+                .collect();
             match matches.as_slice() {
                 [one] => (*one).to_owned(),
-                [] => return Err(GatewayError::ModelNotFound(format!("model `{requested}` is not in the catalog; GET /v1/models lists them"))),
+                [] => {
+                    return Err(GatewayError::ModelNotFound(format!(
+                        "model `{requested}` is not in the catalog; GET /v1/models lists them"
+                    )));
+                }
                 many => {
                     return Err(GatewayError::BadRequest {
                         message: format!("model `{requested}` is ambiguous: {}", many.join(", ")),
@@ -50,9 +64,12 @@ impl GatewayState {
                 }
             }
         };
-        let reference: ModelRef = text
-            .parse()
-            .map_err(|e: pincer_core::ModelRefError| GatewayError::BadRequest { message: e.to_string(), param: Some("model".to_owned()) })?;
+        let reference: ModelRef =
+            text.parse()
+                .map_err(|e: pincer_core::ModelRefError| GatewayError::BadRequest {
+                    message: e.to_string(),
+                    param: Some("model".to_owned()),
+                })?;
         resolve(&self.options, &reference).map_err(|e| GatewayError::ModelNotFound(e.to_string()))
     }
 }

@@ -64,25 +64,25 @@ async fn status(
     printer: &Printer,
 ) -> Result<ExitStatus> {
     let (setup, catalog) = load_catalog(config, &location.path, false, printer).await?;
-    let credentials = detect(&setup.config, &ProcessEnvironment, Duration::from_secs(3)).await;
+    let credentials = match catalog.discovery.credentials.clone() {
+        Some(report) => report,
+        None => detect(&setup.config, &ProcessEnvironment, Duration::from_secs(3)).await,
+    };
     let checks = model_checks(config, &catalog);
     let probes = if args.probe {
-        probe(config, &checks).await
+        probe(config, setup.clone(), &checks).await
     } else {
         Vec::new()
     };
-    let default_ok = checks
-        .iter()
-        .find(|c| c.role == "default")
-        .is_some_and(|c| c.problem.is_none())
-        && probes
-            .iter()
-            .find(|p| {
-                checks
-                    .first()
-                    .is_some_and(|c| c.role == "default" && c.key == p.key)
-            })
-            .is_none_or(|p| p.result == "ok");
+    let default = checks.iter().find(|c| c.role == "default");
+    let default_probe = default.and_then(|d| probes.iter().find(|p| p.key == d.key));
+    let needs_aws = default.is_some_and(|d| {
+        d.key
+            .starts_with(&format!("{}/", pincer_bedrock::provider::PROVIDER_ID))
+    });
+    let default_ok = default.is_some_and(|d| d.problem.is_none())
+        && default_probe.is_none_or(|p| p.result == "ok")
+        && (credentials.present || !needs_aws);
     if args.json {
         let value = json!({
             "models": checks,
@@ -124,6 +124,15 @@ fn model_checks(config: &Config, catalog: &Catalog) -> Vec<ModelCheck> {
             .into_iter()
             .map(|f| (f, "fallback")),
     );
+    // Every other model configured by hand is probed too.
+    for (provider, options) in config.options.providers() {
+        for model in options.models.iter().flatten() {
+            let key = format!("{provider}/{}", model.id);
+            if !refs.iter().any(|(k, _)| *k == key) {
+                refs.push((key, "configured"));
+            }
+        }
+    }
     refs.into_iter()
         .map(|(key, role)| {
             let parsed: Result<ModelRef, String> = key
@@ -159,8 +168,12 @@ fn model_checks(config: &Config, catalog: &Catalog) -> Vec<ModelCheck> {
         .collect()
 }
 
-async fn probe(config: &Config, checks: &[ModelCheck]) -> Vec<Probe> {
-    let providers = Providers::new(config.options.discovery().region, Default::default());
+async fn probe(
+    config: &Config,
+    setup: pincer_bedrock::aws::AwsSetup,
+    checks: &[ModelCheck],
+) -> Vec<Probe> {
+    let providers = Providers::with_setup(setup, Default::default());
     let providers = &providers;
     let jobs = checks
         .iter()
@@ -232,10 +245,10 @@ fn render(
 ) -> String {
     let mut out = String::new();
     for check in checks {
-        let label = if check.role == "default" {
-            "Default model"
-        } else {
-            "Fallback"
+        let label = match check.role {
+            "default" => "Default model",
+            "fallback" => "Fallback",
+            _ => "Configured",
         };
         let state = match &check.problem {
             None => "ok".to_owned(),
