@@ -37,7 +37,7 @@ pub mod replay;
 mod runtime;
 pub mod script;
 mod server;
-mod state;
+pub mod state;
 pub mod stream;
 pub mod tls;
 pub mod validate;
@@ -156,6 +156,7 @@ impl Twin {
             config.knobs,
             config.vectors_dir,
         ));
+        let streams = state.streams.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
 
@@ -204,6 +205,7 @@ impl Twin {
             ecs_url,
             stop: stop_tx,
             tasks,
+            streams,
         })
     }
 }
@@ -249,9 +251,15 @@ pub struct RunningTwin {
     ecs_url: Option<String>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    streams: Arc<state::StreamStats>,
 }
 
 impl RunningTwin {
+    /// How many event streams were started, sent to their end, and abandoned by their client.
+    pub fn stream_counts(&self) -> state::StreamCounts {
+        self.streams.counts()
+    }
+
     /// Base URL of the Bedrock API, e.g. `http://127.0.0.1:41234`.
     pub fn url(&self) -> &str {
         &self.url

@@ -16,6 +16,7 @@ use crate::error::AwsError;
 use crate::faults::{self, Fault, UnknownFault};
 use crate::replay::{self, REPLAY_HEADER};
 use crate::script;
+use crate::state::StreamGuard;
 use crate::state::{AppState, RequestCtx};
 use crate::stream::{self as frames, EVENT_STREAM_CONTENT_TYPE, Frame};
 use crate::validate;
@@ -127,7 +128,7 @@ async fn handle(
     let frames = frames::reply_frames(&reply, latency_ms, ctx.serial);
     Ok((
         [(header::CONTENT_TYPE, EVENT_STREAM_CONTENT_TYPE)],
-        stream_body(frames, delay, fault),
+        stream_body(frames, delay, fault, state.streams.start()),
     )
         .into_response())
 }
@@ -200,7 +201,12 @@ fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> 
     steps
 }
 
-fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Body {
+fn stream_body(
+    frames: Vec<Frame>,
+    delay: Duration,
+    fault: Option<Fault>,
+    guard: StreamGuard,
+) -> Body {
     let steps = plan(frames, delay, fault);
     let immediate = steps
         .iter()
@@ -220,24 +226,32 @@ fn stream_body(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Bod
                 all.extend_from_slice(&bytes);
             }
         }
+        guard.complete();
         return Body::from(all);
     }
-    let body = stream::unfold(steps.into_iter(), |mut steps| async move {
-        match steps.next()? {
-            Step::Send(wait, bytes) => {
-                if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+    let body = stream::unfold(
+        (steps.into_iter(), guard),
+        |(mut steps, guard)| async move {
+            let Some(step) = steps.next() else {
+                guard.complete();
+                return None;
+            };
+            match step {
+                Step::Send(wait, bytes) => {
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    Some((Ok(bytes), (steps, guard)))
                 }
-                Some((Ok(bytes), steps))
+                Step::Fail(wait) => {
+                    tokio::time::sleep(wait).await;
+                    Some((
+                        Err(std::io::Error::other("connection reset by fault injection")),
+                        (steps, guard),
+                    ))
+                }
             }
-            Step::Fail(wait) => {
-                tokio::time::sleep(wait).await;
-                Some((
-                    Err(std::io::Error::other("connection reset by fault injection")),
-                    steps,
-                ))
-            }
-        }
-    });
+        },
+    );
     Body::from_stream(body)
 }

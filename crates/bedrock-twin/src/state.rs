@@ -19,7 +19,72 @@ pub(crate) struct AppState {
     pub(crate) knobs: Knobs,
     pub(crate) cache: PromptCache,
     pub(crate) vectors_dir: Option<PathBuf>,
+    pub(crate) streams: Arc<StreamStats>,
     requests: AtomicU64,
+}
+
+/// What happened to the event streams the twin sent: how many ran to their end, and how many
+/// the client abandoned (closed the connection) before the end.
+#[derive(Debug, Default)]
+pub struct StreamStats {
+    started: AtomicU64,
+    completed: AtomicU64,
+    abandoned: AtomicU64,
+}
+
+/// A snapshot of [`StreamStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamCounts {
+    /// Streams begun.
+    pub started: u64,
+    /// Streams sent to their end.
+    pub completed: u64,
+    /// Streams the client dropped before their end.
+    pub abandoned: u64,
+}
+
+impl StreamStats {
+    /// The counts now.
+    pub fn counts(&self) -> StreamCounts {
+        StreamCounts {
+            started: self.started.load(Ordering::Relaxed),
+            completed: self.completed.load(Ordering::Relaxed),
+            abandoned: self.abandoned.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn start(self: &Arc<Self>) -> StreamGuard {
+        self.started.fetch_add(1, Ordering::Relaxed);
+        StreamGuard {
+            stats: self.clone(),
+            finished: false,
+        }
+    }
+}
+
+/// Counts a stream as completed or abandoned when the body is dropped.
+#[derive(Debug)]
+pub(crate) struct StreamGuard {
+    stats: Arc<StreamStats>,
+    finished: bool,
+}
+
+impl StreamGuard {
+    /// The stream was sent to its end.
+    pub(crate) fn complete(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let counter = if self.finished {
+            &self.stats.completed
+        } else {
+            &self.stats.abandoned
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl AppState {
@@ -38,6 +103,7 @@ impl AppState {
             knobs,
             cache: PromptCache::default(),
             vectors_dir,
+            streams: Arc::new(StreamStats::default()),
             requests: AtomicU64::new(0),
         }
     }

@@ -69,6 +69,19 @@ impl Printer {
         let _ = err.flush();
     }
 
+    /// A spinner on stderr while something slow runs, only on a terminal and not with
+    /// `--quiet`; clear it with `finish_and_clear`.
+    pub fn spinner(&self, message: String) -> Option<indicatif::ProgressBar> {
+        use std::io::IsTerminal;
+        if self.quiet || !io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Some(bar)
+    }
+
     /// Whether status lines are shown.
     pub fn is_quiet(&self) -> bool {
         self.quiet

@@ -131,8 +131,8 @@ async fn imds_requires_a_session_token() {
 /// Runs one `child_*` test of this binary in a child process with exactly `env`.
 fn run_child(test: &str, env: &[(&str, &str)]) {
     let exe = std::env::current_exe().unwrap();
-    let home = std::env::temp_dir().join(format!("twin-child-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
+    let home_dir = tempfile::tempdir().unwrap();
+    let home = home_dir.path().to_path_buf();
     let mut cmd = Command::new(exe);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())

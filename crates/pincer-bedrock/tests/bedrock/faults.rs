@@ -127,18 +127,40 @@ async fn dropping_the_stream_cancels_it() {
     m.id = faulty("slow:200");
     let request = ProviderRequest {
         model: m,
-        conversation: ask("one two three four five six seven"),
+        conversation: ask("one two three four five six seven eight nine ten eleven twelve"),
         options: RequestOptions::default(),
     };
     let mut stream = harness.provider.stream(request);
-    let first = tokio::time::timeout(Duration::from_secs(5), stream.next())
-        .await
-        .unwrap();
-    assert_eq!(first, Some(StreamEvent::Start));
+    // Wait for the first text: the upstream stream is open and sending.
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if matches!(event, StreamEvent::TextDelta { .. }) {
+            break;
+        }
+    }
     drop(stream);
+    // The twin sees its client go away: the stream is abandoned, not completed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while harness.twin.stream_counts().abandoned == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the upstream stream was never closed: {:?}",
+            harness.twin.stream_counts()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let counts = harness.twin.stream_counts();
+    assert_eq!(
+        (counts.started, counts.completed, counts.abandoned),
+        (1, 0, 1)
+    );
     // The provider keeps serving after a cancelled request.
     let events = run(&harness, HAIKU3, "still here").await;
     assert!(matches!(events.last(), Some(StreamEvent::Done { .. })));
+    assert_eq!(harness.twin.stream_counts().completed, 1);
     harness.stop().await;
 }
 

@@ -119,12 +119,14 @@ async fn every_capture_maps_to_the_recorded_message() {
     let Some(dir) = vectors_dir() else { return };
     let analysis: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("analysis.json")).unwrap()).unwrap();
+    let index = std::fs::read_to_string(dir.join("INDEX.md")).unwrap();
     let config = TwinConfig {
         vectors_dir: Some(dir.clone()),
         ..TwinConfig::default()
     };
     let harness = Harness::with(config, fast_options()).await;
     let mut checked = 0;
+    let mut rows_checked = 0;
     for entry in analysis.as_array().unwrap() {
         for interaction in entry["interactions"].as_array().into_iter().flatten() {
             let Some(bin) = interaction["bin"].as_str() else {
@@ -219,12 +221,41 @@ async fn every_capture_maps_to_the_recorded_message() {
                 count("cacheWriteInputTokens"),
                 "{bin}: cache write"
             );
+            // The same figures as the capture's row in INDEX.md (`stop=end_turn in13/out82`).
+            let file = bin.rsplit('/').next().unwrap();
+            // `name@blob.N.response.bin` is the row of `name@blob.yaml` (or `.yml`, `.json`, …).
+            let stem = file.split(".response").next().unwrap();
+            let stem = stem
+                .rsplit_once('.')
+                .filter(|(_, n)| n.chars().all(|c| c.is_ascii_digit()))
+                .map_or(stem, |(s, _)| s);
+            let stem = format!("`{stem}.");
+            if let Some(row) = index
+                .lines()
+                .find(|line| line.starts_with('|') && line.contains(&stem))
+            {
+                let figures = format!("in{}/out{}", message.usage.input, message.usage.output);
+                assert!(
+                    row.contains(&figures),
+                    "{bin}: INDEX.md row lacks {figures}: {row}"
+                );
+                let stop = stops[0].as_str().unwrap();
+                assert!(
+                    row.contains(&format!("stop={stop}")),
+                    "{bin}: INDEX.md row lacks stop={stop}"
+                );
+                rows_checked += 1;
+            }
             checked += 1;
         }
     }
     assert_eq!(
         checked, 37,
         "every capture with an event stream was checked"
+    );
+    assert!(
+        rows_checked >= 30,
+        "only {rows_checked} captures matched an INDEX.md row"
     );
     harness.stop().await;
 }

@@ -278,6 +278,17 @@ fn ctrl_c_cancels_and_exits_130() {
             .unwrap()
             .contains("(cancelled)")
     );
+    // The upstream stream was abandoned, not read to its end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while twin.stream_counts().abandoned == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            twin.stream_counts()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(twin.stream_counts().completed, 0);
 }
 
 #[test]

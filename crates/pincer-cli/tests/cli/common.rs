@@ -127,6 +127,10 @@ impl TwinGuard {
         }
     }
 
+    pub fn stream_counts(&self) -> bedrock_twin::state::StreamCounts {
+        self.twin.as_ref().unwrap().stream_counts()
+    }
+
     pub fn imds_url(&self) -> String {
         self.twin.as_ref().unwrap().imds_url().unwrap().to_owned()
     }

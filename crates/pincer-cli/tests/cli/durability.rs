@@ -2,7 +2,6 @@
 //! file or the new one, never a torn one.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use crate::common::TestContext;
 
@@ -59,7 +58,17 @@ fn killed_writers_leave_old_or_new_file() {
         .collect();
     let original = format!("// keep me\n{padding}{{\n  gateway: {{ port: 1 }},\n}}\n");
     context.write_config(&original);
+    // How long one uninterrupted write takes here; kills then land from before the lock to
+    // after the rename, spread across that time.
+    let started = std::time::Instant::now();
+    let full = context
+        .pincer(&["config", "set", "gateway.port", "1"])
+        .status()
+        .unwrap();
+    assert!(full.success());
+    let full_write = started.elapsed();
     let mut killed = 0;
+    let mut changed = 0;
     let mut previous_port = 1u32;
     for round in 0..40u32 {
         let port = 1000 + round;
@@ -69,7 +78,7 @@ fn killed_writers_leave_old_or_new_file() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_micros(u64::from(round % 10) * 700));
+        std::thread::sleep(full_write.mul_f64(f64::from(round % 13) / 10.0));
         let _ = child.kill();
         let status = child.wait().unwrap();
         if status.signal().is_some() {
@@ -91,9 +100,16 @@ fn killed_writers_leave_old_or_new_file() {
             text.contains("// padding line 19999\n"),
             "round {round}: comments lost"
         );
+        if now != previous_port {
+            changed += 1;
+        }
         previous_port = now;
     }
     assert!(killed > 0, "no writer was killed while running");
+    assert!(
+        changed > 0,
+        "no writer got to write: the test never let one finish"
+    );
     // The next writer cleans up whatever the killed ones left behind.
     let output = context
         .pincer(&["config", "set", "gateway.port", "2000"])

@@ -3,7 +3,6 @@
 pub mod list;
 pub mod status;
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
@@ -32,12 +31,7 @@ pub(crate) async fn load_catalog(
     printer: &Printer,
 ) -> Result<(AwsSetup, Catalog)> {
     let setup = aws::load(config.options.discovery().region.as_deref()).await;
-    let spinner = (std::io::stderr().is_terminal() && !printer.is_quiet()).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_message(format!("discovering Bedrock models in {}", setup.region));
-        bar.enable_steady_tick(Duration::from_millis(100));
-        bar
-    });
+    let spinner = printer.spinner(format!("discovering Bedrock models in {}", setup.region));
     let home = home_of(config_path);
     let catalog = Catalog::build(CatalogInputs {
         options: &config.options,
