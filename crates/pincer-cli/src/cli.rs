@@ -47,6 +47,20 @@ pub enum Command {
     /// List models and check the model setup.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Serve the OpenAI-compatible API (chat completions, models) in front of the catalog.
+    Gateway(GatewayArgs),
+}
+
+/// `pincer gateway`
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Address to listen on (default: `gateway.bind`, else 127.0.0.1). A non-loopback address
+    /// requires a token (`gateway.auth.token` or PINCER_GATEWAY_TOKEN).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Port (default: `gateway.port`, else 4000); 0 picks a free port.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
 }
 
 /// `pincer models …`

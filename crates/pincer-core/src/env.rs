@@ -21,6 +21,8 @@ impl EnvVars {
     pub const PINCER_UPDATE_GENERATED: &'static str = "PINCER_UPDATE_GENERATED";
     /// Folder of recorded Bedrock responses used by tests. Defaults to `../shared/vectors`.
     pub const PINCER_VECTORS: &'static str = "PINCER_VECTORS";
+    /// Token gateway clients must send; overrides `gateway.auth.token`.
+    pub const PINCER_GATEWAY_TOKEN: &'static str = "PINCER_GATEWAY_TOKEN";
     /// AWS region (highest precedence after Pincer's own config).
     pub const AWS_REGION: &'static str = "AWS_REGION";
     /// AWS region, when `AWS_REGION` is unset.

@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod config;
+pub mod gateway;
 pub mod models;
 
 use anyhow::Result;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
             ConfigCommand::Schema => config::schema::run(printer),
         },
         Command::Chat(args) => chat::run(&location, args, printer),
+        Command::Gateway(args) => gateway::run(&location, &args, printer),
         Command::Models(command) => match command {
             ModelsCommand::List(args) => models::list::run(&location, &args, printer),
             ModelsCommand::Status(args) => models::status::run(&location, &args, printer),

@@ -16,4 +16,5 @@ mod config_set;
 mod config_unset;
 mod config_validate;
 mod durability;
+mod gateway;
 mod models;

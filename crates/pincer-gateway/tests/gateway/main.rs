@@ -1,0 +1,358 @@
+//! The OpenAI-compatible API over real HTTP on loopback, in front of the Bedrock twin.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_docs
+)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_types::os_shim_internal::Env;
+use bedrock_twin::{RunningTwin, Twin, TwinConfig};
+use pincer_bedrock::aws::load_with;
+use pincer_bedrock::provider::BedrockOptions;
+use pincer_gateway::catalog::{Catalog, CatalogInputs};
+use pincer_gateway::http::{GatewayState, serve};
+use pincer_gateway::providers::Providers;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+const CLAUDE: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+struct Gateway {
+    url: String,
+    twin: RunningTwin,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _home: tempfile::TempDir,
+}
+
+impl Gateway {
+    async fn start(config: &str, token: Option<&str>) -> Self {
+        let twin = Twin::start(TwinConfig::default()).await.unwrap();
+        let env: HashMap<String, String> = [
+            ("AWS_ACCESS_KEY_ID", bedrock_twin::DEFAULT_ACCESS_KEY_ID),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                bedrock_twin::DEFAULT_SECRET_ACCESS_KEY,
+            ),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", twin.url()),
+            ("AWS_ENDPOINT_URL_BEDROCK", twin.url()),
+            ("AWS_CONFIG_FILE", "/nonexistent/aws/config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/aws/credentials",
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let loader = aws_config::defaults(BehaviorVersion::latest()).env(Env::from_slice(&pairs));
+        let setup = load_with(loader, None, &env).await;
+        let options = pincer_config::validate::parse(config, "test config").unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let catalog = Catalog::build(CatalogInputs {
+            options: &options,
+            pincer_home: home.path(),
+            aws: &setup,
+            env: &env,
+            refresh: false,
+            deadline: Duration::from_secs(10),
+        })
+        .await
+        .unwrap();
+        let bedrock = BedrockOptions {
+            initial_backoff: Duration::from_millis(5),
+            max_attempts: 2,
+            ..BedrockOptions::default()
+        };
+        let state = GatewayState {
+            options,
+            catalog,
+            providers: Providers::with_setup(setup, bedrock),
+            token: token.map(str::to_owned),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            url,
+            twin,
+            stop: Some(stop),
+            task,
+            _home: home,
+        }
+    }
+
+    fn post(&self, body: Value) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", self.url))
+            .json(&body)
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap();
+        self.twin.stop().await;
+    }
+}
+
+const DISCOVERY_ON: &str = "{ models: { bedrockDiscovery: { enabled: true } } }";
+
+/// The `data:` payloads of an SSE body.
+fn sse_data(body: &str) -> Vec<String> {
+    body.lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn non_streaming_completion() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let response = gateway
+        .post(json!({"model": CLAUDE, "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello gateway"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(body["model"], CLAUDE);
+    assert_eq!(body["choices"][0]["message"]["role"], "assistant");
+    assert!(
+        body["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Hello gateway")
+    );
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+    let usage = &body["usage"];
+    assert_eq!(
+        usage["total_tokens"],
+        usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
+    );
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn streaming_with_usage_and_dense_tool_indexes() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let tool = |name: &str| json!({"type": "function", "function": {"name": name, "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}});
+    let response = gateway
+        .post(json!({
+            "model": CLAUDE,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "messages": [{"role": "user", "content": "Use get_weather and get_time"}],
+            "tools": [tool("get_weather"), tool("get_time")],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let data = sse_data(&response.text().await.unwrap());
+    assert_eq!(data.last().unwrap(), "[DONE]");
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let mut indexes = Vec::new();
+    let mut names = Vec::new();
+    for chunk in &chunks {
+        for call in chunk["choices"][0]["delta"]["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            indexes.push(call["index"].as_u64().unwrap());
+            if let Some(name) = call["function"]["name"].as_str() {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    assert_eq!(names, ["get_weather", "get_time"]);
+    assert_eq!(indexes.first(), Some(&0));
+    assert!(
+        indexes.iter().all(|i| *i <= 1) && indexes.contains(&1),
+        "{indexes:?}"
+    );
+    let finish = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["finish_reason"].as_str())
+        .unwrap();
+    assert_eq!(finish, "tool_calls");
+    let usage = chunks.last().unwrap();
+    assert!(usage["choices"].as_array().unwrap().is_empty());
+    assert!(usage["usage"]["completion_tokens"].as_u64().unwrap() > 0);
+    assert!(usage["usage"]["prompt_tokens_details"]["cached_tokens"].is_u64());
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn errors_have_the_openai_shape_and_status() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let cases = [
+        (
+            json!({"model": "amazon-bedrock/us.nope-v1:0", "messages": [{"role": "user", "content": "x"}]}),
+            404,
+            "model_not_found",
+        ),
+        (
+            json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]}),
+            404,
+            "model_not_found",
+        ),
+        (
+            json!({"model": "amazon-bedrock/anthropic.claude-3-7-sonnet-20250219-v1:0", "messages": [{"role": "user", "content": "x"}]}),
+            400,
+            "on_demand_not_supported",
+        ),
+        (
+            json!({"model": "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~throttle", "messages": [{"role": "user", "content": "x"}]}),
+            429,
+            "rate_limit_exceeded",
+        ),
+        (
+            json!({"model": "amazon-bedrock/meta.llama3-70b-instruct-v1:0", "messages": [{"role": "user", "content": "x"}]}),
+            403,
+            "model_access_denied",
+        ),
+        (
+            json!({"model": CLAUDE, "messages": []}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"model": CLAUDE, "stream": true, "messages": [{"role": "user", "content": "  "}]}),
+            400,
+            "validation",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let response = gateway.post(body.clone()).send().await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        if status == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], code, "{body}: {error}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let bad_json = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", gateway.url))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), 400);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn a_failure_after_streaming_began_is_an_sse_error() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let model = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~midstream-modelStreamErrorException:2";
+    let response = gateway
+        .post(json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "a long enough answer to break"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let data = sse_data(&response.text().await.unwrap());
+    assert!(!data.contains(&"[DONE]".to_owned()));
+    let last: Value = serde_json::from_str(data.last().unwrap()).unwrap();
+    assert_eq!(last["error"]["code"], "stream_interrupted", "{last}");
+    let text: String = data[..data.len() - 1]
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(!text.is_empty(), "the partial answer was streamed first");
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn models_are_listed_and_tokens_required() {
+    let gateway = Gateway::start(DISCOVERY_ON, Some("gw-secret-token")).await;
+    let client = reqwest::Client::new();
+    let unauthorized = client
+        .get(format!("{}/v1/models", gateway.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    let wrong = client
+        .get(format!("{}/v1/models", gateway.url))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let body: Value = wrong.json().await.unwrap();
+    assert!(!body.to_string().contains("gw-secret-token"));
+    let list: Value = client
+        .get(format!("{}/v1/models", gateway.url))
+        .bearer_auth("gw-secret-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["object"], "list");
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == CLAUDE)
+    );
+    let one = client
+        .get(format!("{}/v1/models/{CLAUDE}", gateway.url))
+        .bearer_auth("gw-secret-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.status(), 200);
+    let health = client
+        .get(format!("{}/healthz", gateway.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "health needs no token");
+    gateway.stop().await;
+}
