@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use pincer_bedrock::aws::{self, AwsSetup, ProcessEnvironment};
 use pincer_bedrock::credentials::seed_source;
 use pincer_bedrock::provider::{BedrockOptions, BedrockProvider};
-use pincer_core::{ErrorKind, Provider, ProviderError};
+use pincer_core::{Provider, ProviderError};
+use pincer_openai::provider::OpenAiProvider;
 use tokio::sync::OnceCell;
 
 use crate::resolve::Backend;
@@ -76,14 +77,15 @@ impl Providers {
                 };
                 Arc::new(BedrockProvider::new(&config, options))
             }
-            Backend::OpenAi { base_url } => {
-                return Err(ProviderError::new(
-                    ErrorKind::Validation,
-                    format!(
-                        "`openai-completions` providers ({base_url}) are served by the gateway release; this build streams Bedrock models only"
-                    ),
-                ));
-            }
+            Backend::OpenAi {
+                base_url,
+                api_key,
+                headers,
+            } => Arc::new(OpenAiProvider::new(
+                base_url,
+                api_key.clone(),
+                headers.clone(),
+            )),
         };
         if let Ok(mut built) = self.built.lock() {
             built.insert(backend.clone(), provider.clone());

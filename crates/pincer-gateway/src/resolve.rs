@@ -26,6 +26,10 @@ pub enum Backend {
     OpenAi {
         /// Its base URL.
         base_url: String,
+        /// Its API key.
+        api_key: Option<pincer_openai::provider::Secret>,
+        /// Extra headers.
+        headers: Vec<(String, String)>,
     },
 }
 
@@ -102,6 +106,16 @@ pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, Reso
             },
         },
         Api::OpenaiCompletions => Backend::OpenAi {
+            api_key: provider
+                .api_key
+                .clone()
+                .map(pincer_openai::provider::Secret),
+            headers: provider
+                .headers
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             base_url: provider.base_url.clone().ok_or(ResolveError::Incomplete {
                 provider: provider_id.to_owned(),
                 field: "baseUrl",

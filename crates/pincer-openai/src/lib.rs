@@ -2,6 +2,7 @@
 //! types. The gateway serves this API in front of Bedrock; the `openai-completions` provider
 //! (client side) builds on the same types.
 
+pub mod provider;
 pub mod request;
 pub mod response;
 pub mod types;

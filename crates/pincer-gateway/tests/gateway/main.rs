@@ -356,3 +356,91 @@ async fn models_are_listed_and_tokens_required() {
     assert_eq!(health.status(), 200, "health needs no token");
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn a_second_pincer_chains_through_the_first_with_openai_completions() {
+    let first = Gateway::start(DISCOVERY_ON, None).await;
+    let second_config = format!(
+        r#"{{
+  models: {{
+    bedrockDiscovery: {{ enabled: false }},
+    providers: {{ upstream: {{ api: "openai-completions", baseUrl: "{}/v1", models: [{{ id: "{CLAUDE}" }}] }} }},
+  }},
+}}"#,
+        first.url
+    );
+    let second = Gateway::start(&second_config, None).await;
+    let chained = format!("upstream/{CLAUDE}");
+    // Text, non-streamed.
+    let body: Value = second
+        .post(json!({"model": chained, "messages": [{"role": "user", "content": "through two gateways"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("through two gateways"),
+        "{body}"
+    );
+    assert!(
+        body["usage"]["completion_tokens"].as_u64().unwrap() > 0,
+        "{body}"
+    );
+    // Tool calls and usage, streamed end to end.
+    let tool = |name: &str| json!({"type": "function", "function": {"name": name, "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}});
+    let response = second
+        .post(json!({
+            "model": chained,
+            "stream": true,
+            "stream_options": {"include_usage": true},
+            "messages": [{"role": "user", "content": "Use get_weather and get_time"}],
+            "tools": [tool("get_weather"), tool("get_time")],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let data = sse_data(&response.text().await.unwrap());
+    assert_eq!(data.last().unwrap(), "[DONE]");
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let names: Vec<&str> = chunks
+        .iter()
+        .flat_map(|c| {
+            c["choices"][0]["delta"]["tool_calls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["get_weather", "get_time"]);
+    assert_eq!(
+        chunks
+            .iter()
+            .find_map(|c| c["choices"][0]["finish_reason"].as_str()),
+        Some("tool_calls")
+    );
+    assert!(
+        chunks.last().unwrap()["usage"]["completion_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // Errors keep their kind across the chain.
+    let missing = second
+        .post(json!({"model": "upstream/amazon-bedrock/us.nope-v1:0", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    second.stop().await;
+    first.stop().await;
+}
