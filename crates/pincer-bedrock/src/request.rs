@@ -359,17 +359,9 @@ fn orphan_results_to_text(turn: &mut Turn, calls: &[String]) {
         } = part
             && !calls.contains(id)
         {
-            let text: Vec<String> = content
-                .iter()
-                .map(|c| match c {
-                    ToolResultContent::Text { text } => text.clone(),
-                    ToolResultContent::Json { value } => value.to_string(),
-                    ToolResultContent::Image(_) => "[image]".to_owned(),
-                })
-                .collect();
             *part = Part::Text(format!(
                 "Result of tool `{name}` (call {id}): {}",
-                text.join("\n")
+                ToolResultContent::join_text(content)
             ));
         }
     }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use pincer_core::ReasoningLevel;
+
 use crate::printer::ColorMode;
 
 const AFTER_HELP: &str = "\
@@ -121,8 +123,8 @@ pub struct ChatArgs {
     #[arg(long, value_name = "TEXT")]
     pub system: Option<String>,
     /// Reasoning effort, for models that reason (shown dimmed on stderr).
-    #[arg(long, value_enum, default_value_t = ThinkingLevel::Off)]
-    pub thinking: ThinkingLevel,
+    #[arg(long, value_enum, default_value_t = ReasoningLevel::Off)]
+    pub thinking: ReasoningLevel,
     /// Attach an image (png, jpeg, gif, webp); repeatable.
     #[arg(long, value_name = "PATH")]
     pub image: Vec<std::path::PathBuf>,
@@ -145,23 +147,6 @@ pub struct ChatArgs {
     /// Hold a session even when stdin is not a terminal (one message per line).
     #[arg(short, long, conflicts_with = "message")]
     pub interactive: bool,
-}
-
-/// `--thinking` levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ThinkingLevel {
-    /// No reasoning.
-    Off,
-    /// The least.
-    Minimal,
-    /// A little.
-    Low,
-    /// Some.
-    Medium,
-    /// A lot.
-    High,
-    /// As much as the model allows.
-    Xhigh,
 }
 
 /// `pincer config …`

@@ -155,6 +155,21 @@ pub struct ToolResult {
     pub is_error: bool,
 }
 
+impl ToolResultContent {
+    /// Blocks as one text: text as it is, JSON serialized, images as `[image]`, one per line.
+    pub fn join_text(blocks: &[ToolResultContent]) -> String {
+        blocks
+            .iter()
+            .map(|c| match c {
+                ToolResultContent::Text { text } => text.clone(),
+                ToolResultContent::Json { value } => value.to_string(),
+                ToolResultContent::Image(_) => "[image]".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// A block of a tool result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// How hard the model should think, for models that can.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ReasoningLevel {
     /// No reasoning.
     #[default]

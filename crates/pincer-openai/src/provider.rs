@@ -85,16 +85,10 @@ pub fn body(request: &ProviderRequest) -> Value {
                 messages.push(entry);
             }
             Message::ToolResult(result) => {
-                let text: Vec<String> = result
-                    .content
-                    .iter()
-                    .map(|c| match c {
-                        ToolResultContent::Text { text } => text.clone(),
-                        ToolResultContent::Json { value } => value.to_string(),
-                        ToolResultContent::Image(_) => "[image]".to_owned(),
-                    })
-                    .collect();
-                messages.push(json!({"role": "tool", "tool_call_id": result.tool_call_id, "content": text.join("\n")}));
+                let text = ToolResultContent::join_text(&result.content);
+                messages.push(
+                    json!({"role": "tool", "tool_call_id": result.tool_call_id, "content": text}),
+                );
             }
         }
     }

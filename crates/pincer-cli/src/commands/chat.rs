@@ -17,14 +17,14 @@ use futures_util::StreamExt;
 use pincer_config::{Config, ConfigLocation};
 use pincer_core::{
     AssistantMessage, Conversation, ErrorKind, Image, Message, MessageBuilder, ModelRef,
-    ProviderError, ProviderRequest, ReasoningLevel, RequestOptions, StreamEvent, UserContent,
+    ProviderError, ProviderRequest, RequestOptions, StreamEvent, UserContent,
 };
 use pincer_gateway::providers::Providers;
 use pincer_gateway::resolve::{Resolved, resolve};
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
-use crate::cli::{ChatArgs, ThinkingLevel};
+use crate::cli::ChatArgs;
 use crate::exit::{ExitStatus, UsageError};
 use crate::printer::Printer;
 
@@ -50,7 +50,7 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
     let options = RequestOptions {
         max_tokens: args.max_tokens,
         temperature: args.temperature,
-        reasoning: level(args.thinking),
+        reasoning: args.thinking,
         ..RequestOptions::default()
     };
     let bedrock = pincer_bedrock::provider::BedrockOptions {
@@ -105,17 +105,6 @@ pub struct Interrupted;
 /// The exit code for an interrupted command.
 pub fn interrupted_code() -> u8 {
     INTERRUPTED
-}
-
-fn level(thinking: ThinkingLevel) -> ReasoningLevel {
-    match thinking {
-        ThinkingLevel::Off => ReasoningLevel::Off,
-        ThinkingLevel::Minimal => ReasoningLevel::Minimal,
-        ThinkingLevel::Low => ReasoningLevel::Low,
-        ThinkingLevel::Medium => ReasoningLevel::Medium,
-        ThinkingLevel::High => ReasoningLevel::High,
-        ThinkingLevel::Xhigh => ReasoningLevel::Xhigh,
-    }
 }
 
 fn candidates(config: &Config, explicit: Option<&str>) -> Result<Vec<Resolved>> {
