@@ -31,9 +31,33 @@ pub fn app(state: SharedState) -> Router {
         ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .merge(api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// Ready when the catalog holds at least one model to serve.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<SharedState>,
+) -> (axum::http::StatusCode, String) {
+    let models = state
+        .catalog
+        .entries
+        .iter()
+        .filter(|e| e.hidden.is_none())
+        .count();
+    if models > 0 {
+        (
+            axum::http::StatusCode::OK,
+            format!("ready: {models} models"),
+        )
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: no models ({})", state.catalog.discovery.reason),
+        )
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves.

@@ -444,3 +444,34 @@ async fn a_second_pincer_chains_through_the_first_with_openai_completions() {
     second.stop().await;
     first.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_disconnects_cancels_the_upstream_request() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let model = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~slow:200";
+    let mut response = gateway
+        .post(json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "one two three four five six seven eight nine ten eleven"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Read until text arrives, then hang up.
+    loop {
+        let chunk = response.chunk().await.unwrap().unwrap();
+        if String::from_utf8_lossy(&chunk).contains("\"content\"") {
+            break;
+        }
+    }
+    drop(response);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while gateway.twin.stream_counts().abandoned == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            gateway.twin.stream_counts()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(gateway.twin.stream_counts().completed, 0);
+    gateway.stop().await;
+}
