@@ -24,7 +24,6 @@ use pincer_core::{ErrorKind, Modality, ProviderError};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{CallContext, from_control_error};
-use crate::known;
 use crate::region::profile_prefix;
 
 /// One model found by discovery.
@@ -247,9 +246,4 @@ pub async fn discover_paged(
         }
     }
     Ok(select(&models, &profiles, region, filter))
-}
-
-/// What the known-model table says about a discovered model (`None`: unknown family).
-pub fn known(model: &DiscoveredModel) -> Option<&'static known::KnownModel> {
-    known::lookup(&model.base_id)
 }

@@ -16,7 +16,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_bedrockruntime::Client;
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
-use pincer_core::{ErrorKind, EventStream, Provider, ProviderError, ProviderRequest, StreamEvent};
+use pincer_core::{ErrorKind, EventStream, Provider, ProviderError, ProviderRequest};
 
 use crate::errors::{CallContext, chain, classify, from_sdk_error};
 use crate::request::{self, ConverseRequest};
@@ -226,9 +226,4 @@ fn name_credential_source(mut error: ProviderError, source: Option<&str>) -> Pro
         error.hint = Some(format!("credentials came from {source}{hint}"));
     }
     error
-}
-
-/// Whether an event ends a stream.
-pub fn is_terminal(event: &StreamEvent) -> bool {
-    matches!(event, StreamEvent::Done { .. } | StreamEvent::Error { .. })
 }

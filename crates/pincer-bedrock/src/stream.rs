@@ -15,9 +15,7 @@ use aws_sdk_bedrockruntime::types::{
     CacheTtl, ContentBlockDelta, ContentBlockStart, ConverseStreamOutput,
     ReasoningContentBlockDelta, StopReason as BedrockStop, TokenUsage, ToolUseType,
 };
-use pincer_core::{
-    AssistantMessage, ErrorKind, MessageBuilder, ProviderError, StopReason, StreamEvent, Usage,
-};
+use pincer_core::{ErrorKind, MessageBuilder, ProviderError, StopReason, StreamEvent, Usage};
 
 /// What a Bedrock content block turned out to be.
 #[derive(Debug, Clone)]
@@ -66,21 +64,6 @@ impl StreamMapper {
     pub fn with_tool_names(mut self, names: ToolNames) -> Self {
         self.tool_names = names;
         self
-    }
-
-    /// Whether any content has been produced (after which a request is never retried).
-    pub fn has_output(&self) -> bool {
-        !self.blocks.is_empty()
-    }
-
-    /// Tokens known so far (zero before the metadata event).
-    pub fn usage(&self) -> Usage {
-        self.usage
-    }
-
-    /// The message as far as it got.
-    pub fn partial(&self) -> &AssistantMessage {
-        self.builder.message()
     }
 
     fn start(&mut self, out: &mut Vec<StreamEvent>) {

@@ -82,11 +82,6 @@ impl Printer {
         Some(bar)
     }
 
-    /// Whether status lines are shown.
-    pub fn is_quiet(&self) -> bool {
-        self.quiet
-    }
-
     /// A status line on stderr (silenced by `--quiet`).
     pub fn status(&self, line: &str) {
         if !self.quiet {

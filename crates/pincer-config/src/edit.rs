@@ -50,7 +50,7 @@ pub fn set(text: &str, path: &KeyPath, value: &Value) -> Result<String, ConfigEr
     let input = to_input(value);
     match (&container, last) {
         (Container::Object(object), segment) => {
-            let key = object_key(segment);
+            let key = segment.object_key();
             match object.get(&key) {
                 Some(prop) => {
                     prop.set_value(input);
@@ -124,7 +124,7 @@ pub fn unset(text: &str, path: &KeyPath) -> Result<Option<String>, ConfigError> 
         }
     }
     match (&container, last) {
-        (Container::Object(object), segment) => match object.get(&object_key(segment)) {
+        (Container::Object(object), segment) => match object.get(&segment.object_key()) {
             Some(prop) => prop.remove(),
             None => return Ok(None),
         },
@@ -201,13 +201,6 @@ fn root_container(root: &CstRootNode) -> Result<Container, String> {
     }
 }
 
-fn object_key(segment: &Segment) -> String {
-    match segment {
-        Segment::Key(key) => key.clone(),
-        Segment::Index(index) => index.to_string(),
-    }
-}
-
 fn as_container(node: Option<CstNode>) -> Option<Container> {
     let node = node?;
     if let Some(object) = node.as_object() {
@@ -218,7 +211,7 @@ fn as_container(node: Option<CstNode>) -> Option<Container> {
 
 fn descend(container: &Container, segment: &Segment) -> Option<Container> {
     match container {
-        Container::Object(object) => as_container(object.get(&object_key(segment))?.value()),
+        Container::Object(object) => as_container(object.get(&segment.object_key())?.value()),
         Container::Array(array) => as_container(array.elements().get(segment.as_index()?).cloned()),
     }
 }
@@ -238,7 +231,7 @@ fn descend_or_create(
     };
     match container {
         Container::Object(object) => {
-            let key = object_key(segment);
+            let key = segment.object_key();
             match object.get(&key) {
                 Some(prop) => as_container(prop.value()).ok_or_else(|| {
                     "holds a value that is neither an object nor an array".to_owned()

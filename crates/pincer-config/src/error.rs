@@ -114,14 +114,6 @@ impl ConfigError {
             ConfigError::Read { .. } | ConfigError::Write { .. } | ConfigError::Lock { .. }
         )
     }
-
-    /// The diagnostics, for an invalid config.
-    pub fn diagnostics(&self) -> &[Diagnostic] {
-        match self {
-            ConfigError::Invalid(invalid) => &invalid.diagnostics,
-            _ => &[],
-        }
-    }
 }
 
 fn render_syntax(origin: &str, text: &str, span: std::ops::Range<usize>, message: &str) -> String {

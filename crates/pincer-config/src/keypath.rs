@@ -29,6 +29,15 @@ impl Segment {
         }
     }
 
+    /// The key this segment names in an object (an index written in brackets becomes its
+    /// digits).
+    pub fn object_key(&self) -> String {
+        match self {
+            Segment::Key(key) => key.clone(),
+            Segment::Index(index) => index.to_string(),
+        }
+    }
+
     /// The object key this segment addresses, if any.
     pub fn as_key(&self) -> Option<&str> {
         match self {

@@ -171,7 +171,7 @@ impl Catalog {
             .iter()
             .map(|e| {
                 (
-                    edit_distance(&e.key.to_lowercase(), &text.to_lowercase()),
+                    strsim::levenshtein(&e.key.to_lowercase(), &text.to_lowercase()),
                     e,
                 )
             })
@@ -182,23 +182,6 @@ impl Catalog {
         scored.sort_by_key(|(d, _)| *d);
         scored.into_iter().take(count).map(|(_, e)| e).collect()
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(current + 1);
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 async fn discover(

@@ -1,9 +1,8 @@
 //! `pincer chat` through the real binary against the Bedrock twin.
 
-use std::io::Write;
 use std::process::Stdio;
 
-use crate::common::{TestContext, TwinGuard};
+use crate::common::{TestContext, TwinGuard, output_with_stdin};
 use crate::pincer_snapshot;
 
 const CLAUDE: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
@@ -149,19 +148,7 @@ fn prompt_from_stdin_and_images() {
     let mut command =
         context.pincer(&["chat", "--model", CLAUDE, "--image", png.to_str().unwrap()]);
     twin.configure(&mut command);
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"describe this picture")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = output_with_stdin(&mut command, b"describe this picture");
     assert!(
         output.status.success(),
         "{}",
@@ -199,19 +186,10 @@ fn a_session_keeps_history_until_exit() {
     let twin = TwinGuard::start();
     let mut command = context.pincer(&["chat", "--model", CLAUDE, "--interactive"]);
     twin.configure(&mut command);
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"first question\n\nsecond question\n/exit\nnever sent\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = output_with_stdin(
+        &mut command,
+        b"first question\n\nsecond question\n/exit\nnever sent\n",
+    );
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(stdout, "first question\nsecond question\n");

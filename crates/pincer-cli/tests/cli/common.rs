@@ -169,6 +169,20 @@ impl Drop for TwinGuard {
     }
 }
 
+/// Runs `command` with `input` on its stdin and collects its output.
+pub fn output_with_stdin(command: &mut Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Runs a command and renders its exit code, stdout and stderr for a snapshot.
 pub fn run_for_snapshot(command: &mut Command) -> String {
     let output = command.output().unwrap();

@@ -6,7 +6,6 @@ pub mod error;
 pub mod models;
 pub mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -69,9 +68,4 @@ pub async fn serve(
     axum::serve(listener, app(Arc::new(state)))
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-/// Whether `addr` is loopback (a non-loopback bind requires a token).
-pub fn is_loopback(addr: &SocketAddr) -> bool {
-    addr.ip().is_loopback()
 }

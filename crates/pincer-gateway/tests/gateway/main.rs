@@ -238,6 +238,11 @@ async fn errors_have_the_openai_shape_and_status() {
             "rate_limit_exceeded",
         ),
         (
+            json!({"model": "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0~5xx:503", "messages": [{"role": "user", "content": "x"}]}),
+            503,
+            "service_unavailable",
+        ),
+        (
             json!({"model": "amazon-bedrock/meta.llama3-70b-instruct-v1:0", "messages": [{"role": "user", "content": "x"}]}),
             403,
             "model_access_denied",

@@ -70,20 +70,7 @@ fn lookup<'a>(root: &'a Value, path: &KeyPath) -> Option<&'a Value> {
     path.segments()
         .iter()
         .try_fold(root, |value, segment| match value {
-            Value::Object(map) => map.get(
-                segment
-                    .as_key()
-                    .map_or_else(
-                        || {
-                            segment
-                                .as_index()
-                                .map(|i| i.to_string())
-                                .unwrap_or_default()
-                        },
-                        str::to_owned,
-                    )
-                    .as_str(),
-            ),
+            Value::Object(map) => map.get(&segment.object_key()),
             Value::Array(items) => items.get(segment.as_index()?),
             _ => None,
         })
