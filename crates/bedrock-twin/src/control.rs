@@ -22,6 +22,7 @@ pub(crate) async fn list_foundation_models(
     State(state): State<Arc<AppState>>,
     Query(params): Params,
 ) -> Result<Json<Value>, AwsError> {
+    state.streams.listed();
     let catalogue = &state.catalogue;
     let by_provider = params.get("byProvider").map(|p| p.to_ascii_lowercase());
     let by_output = params.get("byOutputModality");

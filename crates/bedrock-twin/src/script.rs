@@ -8,7 +8,9 @@
 //! - tool results in the last user turn → a text answer quoting them;
 //! - `twin:stop=<reason>` forces a stop reason; `maxTokens` and `stopSequences` cut the text as a
 //!   model would (`max_tokens`, `stop_sequence`);
-//! - a `cachePoint` → cache write on first sight of the prefix, cache read afterwards.
+//! - a `cachePoint` → cache write on first sight of the prefix, cache read afterwards;
+//! - `twin:images` in the prompt → a first text line describing the images received
+//!   (`Images: png 70 bytes`), so a test can see what reached the model.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -168,6 +170,10 @@ pub fn reply(
             signature,
         });
     }
+    if lower.contains("twin:images") {
+        let text = format!("Images: {}\n", describe_images(req));
+        blocks.push(Block::Text(chunk(&text, size)));
+    }
     if lower.contains("twin:redacted") {
         let bytes = Sha256::digest(prompt.as_bytes()).to_vec();
         blocks.push(Block::Redacted(bytes));
@@ -305,6 +311,38 @@ fn last_user_text(req: &Value) -> String {
                 .join("\n")
         })
         .unwrap_or_default()
+}
+
+/// `format size` of each image in the last user message, or `none`.
+fn describe_images(req: &Value) -> String {
+    let images: Vec<String> = req
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|messages| {
+            messages
+                .iter()
+                .rev()
+                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        })
+        .and_then(|m| m.get("content").and_then(Value::as_array))
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block.get("image"))
+        .map(|image| {
+            let format = image.get("format").and_then(Value::as_str).unwrap_or("?");
+            let bytes = image
+                .pointer("/source/bytes")
+                .and_then(Value::as_str)
+                .and_then(|b| BASE64.decode(b).ok())
+                .map_or(0, |b| b.len());
+            format!("{format} {bytes} bytes")
+        })
+        .collect();
+    if images.is_empty() {
+        "none".to_owned()
+    } else {
+        images.join(", ")
+    }
 }
 
 /// Texts of the tool results in the last message, if it carries any.

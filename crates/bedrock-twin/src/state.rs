@@ -27,6 +27,7 @@ pub(crate) struct AppState {
 /// the client abandoned (closed the connection) before the end.
 #[derive(Debug, Default)]
 pub struct StreamStats {
+    listings: AtomicU64,
     started: AtomicU64,
     completed: AtomicU64,
     abandoned: AtomicU64,
@@ -35,6 +36,8 @@ pub struct StreamStats {
 /// A snapshot of [`StreamStats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StreamCounts {
+    /// `ListFoundationModels` calls answered (discovery runs).
+    pub listings: u64,
     /// Streams begun.
     pub started: u64,
     /// Streams sent to their end.
@@ -47,10 +50,15 @@ impl StreamStats {
     /// The counts now.
     pub fn counts(&self) -> StreamCounts {
         StreamCounts {
+            listings: self.listings.load(Ordering::Relaxed),
             started: self.started.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
             abandoned: self.abandoned.load(Ordering::Relaxed),
         }
+    }
+
+    pub(crate) fn listed(&self) {
+        self.listings.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn start(self: &Arc<Self>) -> StreamGuard {

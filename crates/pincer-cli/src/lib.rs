@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod logging;
 pub mod printer;
 
 use std::process::ExitCode;
@@ -29,6 +30,13 @@ pub fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(cli.global.quiet, cli.global.color);
+    let log_warning = logging::init(match cli.command {
+        cli::Command::Gateway(_) => "warn,pincer_gateway=info",
+        _ => "off",
+    });
+    if let Some(warning) = log_warning {
+        printer.warn(&warning);
+    }
     match commands::run(cli, &printer) {
         Ok(status) => status.into(),
         Err(err) => {

@@ -19,6 +19,14 @@ pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 pub const DEFAULT_GATEWAY_BIND: &str = "127.0.0.1";
 /// Default `gateway.port`.
 pub const DEFAULT_GATEWAY_PORT: u16 = 4000;
+/// Default `gateway.requestTimeout`, in seconds.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 600;
+/// Default `gateway.shutdownTimeout`, in seconds.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+/// Default `gateway.remoteImages.maxBytes`.
+pub const DEFAULT_REMOTE_IMAGE_MAX_BYTES: u64 = 20 * 1024 * 1024;
+/// Default `gateway.remoteImages.timeout`, in seconds.
+pub const DEFAULT_REMOTE_IMAGE_TIMEOUT_SECS: u64 = 10;
 
 /// Pincer's configuration file (`~/.pincer/config.json5`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -78,7 +86,9 @@ pub struct ProviderOptions {
     pub api: Option<Api>,
     /// How to authenticate.
     pub auth: Option<Auth>,
-    /// API key for `api-key` auth. Never printed by `pincer config get` without `--show-secrets`.
+    /// API key for `api-key` auth; `"${NAME}"` reads the environment variable `NAME`. Without
+    /// it, `auth: "api-key"` reads `<PROVIDER_ID>_API_KEY` (e.g. `OPENROUTER_API_KEY`). Never
+    /// printed by `pincer config get` without `--show-secrets`.
     pub api_key: Option<String>,
     /// Extra HTTP headers sent with every request.
     pub headers: Option<IndexMap<String, String>>,
@@ -216,6 +226,18 @@ pub struct GatewayOptions {
     pub port: Option<u16>,
     /// Client authentication.
     pub auth: Option<GatewayAuthOptions>,
+    /// Seconds a request may wait for its first output (streaming) or its whole answer
+    /// (non-streaming) before it fails with 504.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_REQUEST_TIMEOUT_SECS))]
+    pub request_timeout: Option<u64>,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM before the gateway exits.
+    #[schemars(range(min = 0), extend("default" = DEFAULT_SHUTDOWN_TIMEOUT_SECS))]
+    pub shutdown_timeout: Option<u64>,
+    /// Whether request logs include message contents (off: only sizes, model and status).
+    #[schemars(extend("default" = false))]
+    pub log_contents: Option<bool>,
+    /// Fetching `image_url`s that are `http(s)` URLs rather than `data:` URLs.
+    pub remote_images: Option<RemoteImageOptions>,
 }
 
 impl GatewayOptions {
@@ -227,6 +249,61 @@ impl GatewayOptions {
     /// `port`, defaulted.
     pub fn port(&self) -> u16 {
         self.port.unwrap_or(DEFAULT_GATEWAY_PORT)
+    }
+
+    /// `requestTimeout`, defaulted.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS))
+    }
+
+    /// `shutdownTimeout`, defaulted.
+    pub fn shutdown_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            self.shutdown_timeout
+                .unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+        )
+    }
+
+    /// `remoteImages`, or its defaults (off) when absent.
+    pub fn remote_images(&self) -> RemoteImageOptions {
+        self.remote_images.clone().unwrap_or_default()
+    }
+}
+
+/// The `gateway.remoteImages` section. Off by default: when on, the gateway fetches URLs its
+/// clients name, so it refuses loopback, link-local (the instance-metadata address), private
+/// and other non-public addresses, and bounds size and time.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemoteImageOptions {
+    /// Whether to fetch remote images at all.
+    #[schemars(extend("default" = false))]
+    pub enabled: Option<bool>,
+    /// Largest image fetched, in bytes.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_REMOTE_IMAGE_MAX_BYTES))]
+    pub max_bytes: Option<u64>,
+    /// Seconds a fetch may take.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_REMOTE_IMAGE_TIMEOUT_SECS))]
+    pub timeout: Option<u64>,
+    /// Hosts (names or IP addresses) exempt from the address check, for images served inside
+    /// your own network. Each one lets the gateway reach that host for its clients.
+    pub allow_hosts: Option<Vec<String>>,
+}
+
+impl RemoteImageOptions {
+    /// `enabled`, defaulted.
+    pub fn enabled(&self) -> bool {
+        self.enabled.unwrap_or(false)
+    }
+
+    /// `maxBytes`, defaulted.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes.unwrap_or(DEFAULT_REMOTE_IMAGE_MAX_BYTES)
+    }
+
+    /// `timeout`, defaulted.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout.unwrap_or(DEFAULT_REMOTE_IMAGE_TIMEOUT_SECS))
     }
 }
 

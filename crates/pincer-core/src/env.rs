@@ -23,6 +23,13 @@ impl EnvVars {
     pub const PINCER_VECTORS: &'static str = "PINCER_VECTORS";
     /// Token gateway clients must send; overrides `gateway.auth.token`.
     pub const PINCER_GATEWAY_TOKEN: &'static str = "PINCER_GATEWAY_TOKEN";
+    /// Log filter in `tracing` syntax (e.g. `info`, `pincer_gateway=debug`); the gateway logs
+    /// requests at `info` by default, other commands log nothing unless asked.
+    pub const PINCER_LOG: &'static str = "PINCER_LOG";
+    /// Log filter used when `PINCER_LOG` is unset.
+    pub const RUST_LOG: &'static str = "RUST_LOG";
+    /// Log format: `text` (default) or `json`.
+    pub const PINCER_LOG_FORMAT: &'static str = "PINCER_LOG_FORMAT";
     /// AWS region (highest precedence after Pincer's own config).
     pub const AWS_REGION: &'static str = "AWS_REGION";
     /// AWS region, when `AWS_REGION` is unset.

@@ -158,6 +158,11 @@ impl Catalog {
         })
     }
 
+    /// The entries served (not hidden by discovery).
+    pub fn served(&self) -> impl Iterator<Item = &CatalogEntry> {
+        self.entries.iter().filter(|e| e.hidden.is_none())
+    }
+
     /// The entry for `reference`.
     pub fn get(&self, reference: &ModelRef) -> Option<&CatalogEntry> {
         let key = reference.to_string();

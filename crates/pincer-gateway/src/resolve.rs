@@ -9,7 +9,8 @@ use pincer_bedrock::known;
 use pincer_bedrock::provider::PROVIDER_ID;
 use pincer_bedrock::region::{BaseUrl, parse_base_url};
 use pincer_config::Options;
-use pincer_config::options::{Api, InputKind, ModelOptions, ProviderOptions};
+use pincer_config::options::{Api, Auth, InputKind, ModelOptions, ProviderOptions};
+use pincer_core::env::EnvVars;
 use pincer_core::{Modality, Model, ModelRef, Prices, ReasoningStyle};
 
 /// Which kind of provider serves a model, with its connection settings.
@@ -65,6 +66,56 @@ pub enum ResolveError {
         /// The missing key.
         field: &'static str,
     },
+    /// The API key is to come from an environment variable that is not set.
+    #[error("provider `{provider}` takes its API key from ${variable}, which is not set")]
+    MissingKey {
+        /// The provider id.
+        provider: String,
+        /// The variable.
+        variable: String,
+    },
+}
+
+/// The environment variable an `api-key` provider without `apiKey` reads: its id in upper case,
+/// non-alphanumerics as `_`, then `_API_KEY` (`openrouter` → `OPENROUTER_API_KEY`).
+pub fn api_key_variable(provider_id: &str) -> String {
+    let mut name: String = provider_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name.push_str("_API_KEY");
+    name
+}
+
+/// The API key of an OpenAI-compatible provider: `apiKey` itself, `apiKey: "${NAME}"` for the
+/// variable `NAME`, or, with `auth: "api-key"` and no `apiKey`, the variable named by
+/// [`api_key_variable`].
+fn api_key(
+    provider_id: &str,
+    provider: &ProviderOptions,
+) -> Result<Option<pincer_openai::provider::Secret>, ResolveError> {
+    let from_env = |variable: String| {
+        EnvVars::get_string(&variable)
+            .map(|key| Some(pincer_openai::provider::Secret(key)))
+            .ok_or_else(|| ResolveError::MissingKey {
+                provider: provider_id.to_owned(),
+                variable,
+            })
+    };
+    match provider.api_key.as_deref() {
+        Some(text) => match text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
+            Some(variable) => from_env(variable.to_owned()),
+            None => Ok(Some(pincer_openai::provider::Secret(text.to_owned()))),
+        },
+        None if provider.auth == Some(Auth::ApiKey) => from_env(api_key_variable(provider_id)),
+        None => Ok(None),
+    }
 }
 
 /// Resolves `reference` against `options`.
@@ -106,10 +157,7 @@ pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, Reso
             },
         },
         Api::OpenaiCompletions => Backend::OpenAi {
-            api_key: provider
-                .api_key
-                .clone()
-                .map(pincer_openai::provider::Secret),
+            api_key: api_key(provider_id, &provider)?,
             headers: provider
                 .headers
                 .iter()

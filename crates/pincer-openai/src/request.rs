@@ -241,7 +241,7 @@ pub fn data_url(url: &str, param: &str) -> Result<Image, RequestError> {
     let Some(rest) = url.strip_prefix("data:") else {
         return Err(reject(
             param,
-            "remote image URLs are not fetched; send the image as a data: URL (data:image/png;base64,…)",
+            "remote image URLs are not fetched unless the gateway enables gateway.remoteImages; send the image as a data: URL (data:image/png;base64,…)",
         ));
     };
     let Some((header, data)) = rest.split_once(',') else {

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use pincer_core::{AssistantContent, AssistantMessage, StopReason, StreamEvent};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::types::{FunctionCall, ToolCallParam, UsageBody};
@@ -23,7 +24,7 @@ pub fn finish_reason(stop: StopReason) -> &'static str {
 }
 
 /// A whole response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChatCompletion {
     /// Response id.
     pub id: String,
@@ -40,7 +41,7 @@ pub struct ChatCompletion {
 }
 
 /// The choice of a whole response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Choice {
     /// Always 0.
     pub index: u32,
@@ -51,7 +52,7 @@ pub struct Choice {
 }
 
 /// The assistant message of a whole response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ResponseMessage {
     /// `assistant`.
     pub role: String,
@@ -122,7 +123,7 @@ pub fn completion(
 }
 
 /// One streamed chunk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChatCompletionChunk {
     /// Response id (the same in every chunk).
     pub id: String,
@@ -140,7 +141,7 @@ pub struct ChatCompletionChunk {
 }
 
 /// The choice of a chunk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChunkChoice {
     /// Always 0.
     pub index: u32,
@@ -151,7 +152,7 @@ pub struct ChunkChoice {
 }
 
 /// What a chunk adds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Delta {
     /// `assistant`, in the first chunk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,7 +172,7 @@ pub struct Delta {
 }
 
 /// A fragment of a tool call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ToolCallDelta {
     /// Dense index of the call in this response.
     pub index: usize,
@@ -186,7 +187,7 @@ pub struct ToolCallDelta {
 }
 
 /// Function fragment of a tool-call delta.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionDelta {
     /// Name, in the first fragment.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,11 +5,12 @@
 //! use. Assistant messages carry reasoning as `reasoning_content` and its signature in the
 //! extension field `reasoning_signature`, which clients replay unchanged on the next request.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `POST /v1/chat/completions` body.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChatCompletionRequest {
     /// `provider/model-id`, a bare id, or `default`.
     pub model: String,
@@ -51,7 +52,7 @@ pub struct ChatCompletionRequest {
 }
 
 /// `stream_options`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StreamOptions {
     /// Send a final chunk with usage.
     #[serde(default)]
@@ -59,7 +60,7 @@ pub struct StreamOptions {
 }
 
 /// `stop`: one sequence or several.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Stop {
     /// One.
@@ -79,7 +80,7 @@ impl Stop {
 }
 
 /// One message, by role.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum ChatMessage {
     /// Instructions.
@@ -122,7 +123,7 @@ pub enum ChatMessage {
 }
 
 /// Message content: a string or a list of parts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Content {
     /// Plain text.
@@ -132,7 +133,7 @@ pub enum Content {
 }
 
 /// One content part.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
     /// Text.
@@ -148,7 +149,7 @@ pub enum ContentPart {
 }
 
 /// `image_url`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ImageUrl {
     /// `data:image/png;base64,…` or `https://…`.
     pub url: String,
@@ -158,7 +159,7 @@ pub struct ImageUrl {
 }
 
 /// A tool definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ToolDefinition {
     /// Always `function`.
     #[serde(rename = "type")]
@@ -168,7 +169,7 @@ pub struct ToolDefinition {
 }
 
 /// A function the model may call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionDefinition {
     /// Name.
     pub name: String,
@@ -181,7 +182,7 @@ pub struct FunctionDefinition {
 }
 
 /// `tool_choice`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ToolChoiceParam {
     /// `auto`, `none` or `required`.
@@ -197,14 +198,14 @@ pub enum ToolChoiceParam {
 }
 
 /// A function named in `tool_choice`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NamedFunction {
     /// Its name.
     pub name: String,
 }
 
 /// A tool call in an assistant message (request side).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ToolCallParam {
     /// Call id.
     pub id: String,
@@ -220,7 +221,7 @@ fn function_kind() -> String {
 }
 
 /// A function call: its name and its arguments as a JSON string.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionCall {
     /// Name.
     pub name: String,
@@ -229,7 +230,7 @@ pub struct FunctionCall {
 }
 
 /// Token usage in OpenAI's terms.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct UsageBody {
     /// Input tokens, cached ones included.
     pub prompt_tokens: u64,
@@ -242,7 +243,7 @@ pub struct UsageBody {
 }
 
 /// `prompt_tokens_details`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PromptTokensDetails {
     /// Tokens read from the prompt cache.
     pub cached_tokens: u64,
@@ -263,14 +264,14 @@ impl From<pincer_core::Usage> for UsageBody {
 }
 
 /// `{"error": {...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
 }
 
 /// The error's fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorDetail {
     /// What went wrong, for a person.
     pub message: String,

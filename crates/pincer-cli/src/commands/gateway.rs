@@ -1,19 +1,23 @@
 //! `pincer gateway [--bind ADDR] [--port N]`: serve the OpenAI-compatible API.
 //!
-//! It prints the address it listens on once ready (port 0 picks a free one) and stops on
-//! SIGINT or SIGTERM, letting requests in flight finish. Binding to a non-loopback address
-//! without a token is refused.
+//! It prints the address it listens on once ready (port 0 picks a free one), refreshes the
+//! model catalog in the background, and stops on SIGINT or SIGTERM, letting requests in flight
+//! finish within `gateway.shutdownTimeout`. Binding to a non-loopback address without a token
+//! is refused. Request logs go to stderr (`PINCER_LOG`, `PINCER_LOG_FORMAT`).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use pincer_bedrock::aws::ProcessEnvironment;
 use pincer_config::{Config, ConfigLocation};
 use pincer_core::env::EnvVars;
-use pincer_gateway::http::{GatewayState, serve};
+use pincer_gateway::http::{GatewayState, Stopped, serve};
 use pincer_gateway::providers::Providers;
+use pincer_gateway::refresh::Refresher;
 
 use crate::cli::GatewayArgs;
-use crate::commands::models::load_catalog;
+use crate::commands::models::{AWS_DEADLINE, home_of, load_catalog};
 use crate::exit::{ExitStatus, UsageError};
 use crate::printer::Printer;
 
@@ -49,17 +53,34 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             .await
             .with_context(|| format!("listening on {addr}"))?;
         let local = listener.local_addr()?;
-        let state = GatewayState {
+        let refresher = Refresher {
             options: config.options.clone(),
-            catalog,
-            providers: Providers::with_setup(setup, Default::default()),
-            token,
+            pincer_home: home_of(&location.path),
+            aws: setup.clone(),
+            env: Arc::new(ProcessEnvironment),
+            deadline: AWS_DEADLINE,
         };
+        let state = Arc::new(GatewayState::new(
+            config.options.clone(),
+            catalog,
+            Providers::with_setup(setup, Default::default()),
+            token,
+        ));
+        let refresh = refresher.spawn(state.clone());
         printer.outln(&format!("pincer gateway listening on http://{local}"))?;
-        serve(listener, state, shutdown_signal())
+        let stopped = serve(listener, state, shutdown_signal(), settings.shutdown_timeout())
             .await
             .context("serving")?;
-        printer.status("pincer gateway stopped");
+        if let Some(refresh) = refresh {
+            refresh.abort();
+        }
+        match stopped {
+            Stopped::Drained => printer.status("pincer gateway stopped"),
+            Stopped::GraceElapsed => printer.warn(&format!(
+                "pincer gateway stopped after gateway.shutdownTimeout ({} s) with requests still in flight",
+                settings.shutdown_timeout().as_secs()
+            )),
+        }
         Ok(ExitStatus::Success)
     })
 }

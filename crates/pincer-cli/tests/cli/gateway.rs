@@ -21,40 +21,152 @@ fn post(addr: &str, path: &str, body: &str) -> String {
     response
 }
 
+/// A `pincer gateway` child process; killed on drop if a test did not stop it.
+struct GatewayProcess {
+    child: Option<std::process::Child>,
+    addr: String,
+}
+
+impl GatewayProcess {
+    fn start(context: &TestContext, twin: &TwinGuard, envs: &[(&str, &str)]) -> Self {
+        let mut command = context.pincer(&["gateway", "--port", "0"]);
+        twin.configure(&mut command);
+        command.envs(envs.iter().copied());
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("pincer gateway listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        Self {
+            child: Some(child),
+            addr,
+        }
+    }
+
+    /// Sends SIGTERM and returns the output (stderr holds the logs).
+    fn terminate(mut self) -> std::process::Output {
+        let child = self.child.take().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 #[test]
 fn serves_chat_completions_until_sigterm() {
     let context = TestContext::new();
     let twin = TwinGuard::start();
     context.write_config("{ models: { bedrockDiscovery: { enabled: true } } }");
-    let mut command = context.pincer(&["gateway", "--port", "0"]);
-    twin.configure(&mut command);
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("pincer gateway listening on http://")
-        .unwrap()
-        .to_owned();
+    let gateway = GatewayProcess::start(&context, &twin, &[]);
     let response = post(
-        &addr,
+        &gateway.addr,
         "/v1/chat/completions",
         r#"{"model": "amazon-bedrock/us.amazon.nova-micro-v1:0", "messages": [{"role": "user", "content": "hi from curl"}]}"#,
     );
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("hi from curl"), "{response}");
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
+    let output = gateway.terminate();
     assert!(output.status.success(), "{output:?}");
+    let logs = String::from_utf8(output.stderr).unwrap();
+    let access = logs
+        .lines()
+        .find(|l| l.contains("pincer_gateway::access"))
+        .unwrap_or_else(|| panic!("an access log line: {logs}"));
+    for field in [
+        "method=POST",
+        "path=\"/v1/chat/completions\"",
+        "status=200",
+        "model=\"amazon-bedrock/us.amazon.nova-micro-v1:0\"",
+        "latency_ms=",
+    ] {
+        assert!(access.contains(field), "{field} in {access}");
+    }
+    assert!(
+        !logs.contains("hi from curl"),
+        "contents are not logged by default"
+    );
+    assert!(logs.contains("pincer gateway stopped"), "{logs}");
+}
+
+/// A second Pincer whose provider is the first gateway, with the key from the environment.
+fn chain_config(api_key: Option<&str>, addr: &str) -> String {
+    let key = api_key.map_or(String::new(), |k| format!("apiKey: \"{k}\","));
+    format!(
+        r#"{{ models: {{ bedrockDiscovery: {{ enabled: false }}, providers: {{ "edge-gw": {{
+            baseUrl: "http://{addr}/v1", api: "openai-completions", auth: "api-key", {key}
+            models: [{{ id: "amazon-bedrock/us.amazon.nova-micro-v1:0" }}] }} }} }} }}"#
+    )
+}
+
+#[test]
+fn openai_providers_take_their_api_key_from_the_environment() {
+    let upstream = TestContext::new();
+    let twin = TwinGuard::start();
+    upstream.write_config("{ models: { bedrockDiscovery: { enabled: true } } }");
+    let token = "chain-token-3f9a";
+    let gateway = GatewayProcess::start(&upstream, &twin, &[("PINCER_GATEWAY_TOKEN", token)]);
+    let client = TestContext::new();
+    let chat = |env: &[(&str, &str)]| {
+        let mut command = client.pincer(&[
+            "chat",
+            "--model",
+            "edge-gw/amazon-bedrock/us.amazon.nova-micro-v1:0",
+            "-m",
+            "through the chain",
+        ]);
+        command.envs(env.iter().copied());
+        command.output().unwrap()
+    };
+
+    // `auth: "api-key"` without `apiKey` reads EDGE_GW_API_KEY.
+    client.write_config(&chain_config(None, &gateway.addr));
+    let output = chat(&[("EDGE_GW_API_KEY", token)]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("through the chain"));
+    let missing = chat(&[]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("EDGE_GW_API_KEY"), "{stderr}");
+
+    // `apiKey: "${NAME}"` reads NAME; a wrong key is the gateway's 401.
+    client.write_config(&chain_config(Some("${CHAIN_KEY}"), &gateway.addr));
+    let output = chat(&[("CHAIN_KEY", token)]);
+    assert!(output.status.success(), "{output:?}");
+    let wrong = chat(&[("CHAIN_KEY", "not-the-token")]);
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        !stderr.contains("not-the-token"),
+        "the key is never echoed: {stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("token"), "{stderr}");
+
+    let output = gateway.terminate();
+    assert!(output.status.success());
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains(token),
+        "the gateway never logs its token"
+    );
 }
 
 #[test]

@@ -1,27 +1,41 @@
 //! `POST /v1/chat/completions`: extract → convert → call the provider → JSON or SSE.
 //!
-//! A streamed request that fails before any output gets a plain HTTP error with the right
-//! status; one that fails after streaming began gets an SSE `error` event, and the stream ends.
-//! A client that disconnects drops the response stream, which drops the provider stream and so
-//! cancels the upstream request.
+//! Every request first waits for the provider's first output, within `gateway.requestTimeout`.
+//! A failure before that is a plain HTTP error with the right status, after trying the
+//! configured fallbacks when the request named the default model. A failure after streaming
+//! began is an SSE `error` event, and the stream ends. A client that disconnects drops the
+//! response stream, which drops the provider stream and so cancels the upstream request.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
-use pincer_core::{ProviderRequest, StreamEvent};
+use pincer_core::{ErrorKind, EventStream, Prices, ProviderError, ProviderRequest, StreamEvent};
 use pincer_openai::request::convert;
 use pincer_openai::response::{ChunkEncoder, completion};
 use pincer_openai::types::ChatCompletionRequest;
+use tokio::time::timeout_at;
 
 use crate::http::error::GatewayError;
+use crate::http::metrics::RequestRecord;
 use crate::http::state::SharedState;
+
+/// What the access log learns about a request from its handler.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The completion id.
+    pub id: String,
+    /// The catalog key of the model that answered (or was asked for).
+    pub model: String,
+}
 
 fn response_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -40,79 +54,245 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Parses the body as a chat-completions request, with errors in OpenAI's shape.
-fn parse(body: &Bytes) -> Result<ChatCompletionRequest, GatewayError> {
-    serde_json::from_slice(body).map_err(|e| GatewayError::BadRequest {
-        message: format!("invalid request body: {e}"),
+/// Checks the content type and parses the body, with errors in OpenAI's shape.
+fn parse(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<ChatCompletionRequest, GatewayError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            GatewayError::TooLarge {
+                limit: super::BODY_LIMIT,
+            }
+        } else {
+            GatewayError::BadRequest {
+                message: format!("cannot read the request body: {}", rejection.body_text()),
+                param: None,
+            }
+        }
+    })?;
+    if let Some(kind) = headers.get(header::CONTENT_TYPE) {
+        let kind = kind.to_str().unwrap_or_default();
+        let essence = kind.split(';').next().unwrap_or_default().trim();
+        if !(essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")) {
+            return Err(GatewayError::UnsupportedMediaType(format!(
+                "Content-Type is `{kind}`; send the request as JSON with Content-Type: application/json"
+            )));
+        }
+    }
+    let text = std::str::from_utf8(&body).map_err(|e| GatewayError::BadRequest {
+        message: format!("the request body is not UTF-8: {e}"),
         param: None,
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let at = (path != ".").then_some(path);
+        GatewayError::BadRequest {
+            message: match &at {
+                Some(path) => format!("invalid request body at `{path}`: {inner}"),
+                None => format!("invalid request body: {inner}"),
+            },
+            param: at,
+        }
     })
+}
+
+/// An answer that has begun: the events held so far (up to and including the first output,
+/// or the end) and the rest of the stream.
+struct Begun {
+    key: String,
+    prices: Prices,
+    stream: bool,
+    include_usage: bool,
+    held: Vec<StreamEvent>,
+    rest: EventStream,
 }
 
 /// The handler.
 pub async fn completions(
     State(state): State<SharedState>,
-    body: Bytes,
-) -> Result<Response, GatewayError> {
-    let request = parse(&body)?;
-    let resolved = state.resolve_model(&request.model)?;
-    let converted =
-        convert(request, &resolved.model.provider, &resolved.model.id).map_err(|e| {
-            GatewayError::BadRequest {
-                message: e.message,
-                param: Some(e.param),
-            }
-        })?;
-    let provider = state
-        .providers
-        .get(&resolved.backend)
-        .await
-        .map_err(GatewayError::Upstream)?;
-    let model_key = resolved.reference.to_string();
-    let mut events = provider.stream(ProviderRequest {
-        model: resolved.model,
-        conversation: converted.conversation,
-        options: converted.options,
-    });
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
     let id = response_id();
+    let streamed = body
+        .as_ref()
+        .ok()
+        .is_some_and(|b| serde_json::from_slice::<StreamFlag>(b).is_ok_and(|f| f.stream));
+    let record = RequestRecord::start(state.metrics.clone(), started, streamed);
+    let mut model = String::new();
+    let mut response = answer(&state, &headers, body, &id, started, record, &mut model)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(Served { id, model });
+    response
+}
+
+/// Only the `stream` flag, read before the full parse so that even a rejected request is
+/// counted as streamed or not.
+#[derive(serde::Deserialize)]
+struct StreamFlag {
+    #[serde(default)]
+    stream: bool,
+}
+
+/// Counts the failure and passes the error on.
+fn fail(record: RequestRecord, error: GatewayError) -> GatewayError {
+    record.failed(error.kind(), error.status());
+    error
+}
+
+fn timeout(state: &SharedState, what: &str) -> GatewayError {
+    GatewayError::Upstream(ProviderError::new(
+        ErrorKind::Timeout,
+        format!(
+            "{what} within gateway.requestTimeout ({} s)",
+            state.request_timeout.as_secs()
+        ),
+    ))
+}
+
+async fn answer(
+    state: &SharedState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    id: &str,
+    started: Instant,
+    mut record: RequestRecord,
+    model: &mut String,
+) -> Result<Response, GatewayError> {
+    let mut request = match parse(headers, body) {
+        Ok(request) => request,
+        Err(error) => return Err(fail(record, error)),
+    };
+    if state.log_contents {
+        tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
+    }
+    if let Err(error) = state.remote_images.inline(&mut request).await {
+        return Err(fail(record, error));
+    }
+    let deadline = tokio::time::Instant::from_std(started) + state.request_timeout;
+    let begun = timeout_at(deadline, begin(state, request, &mut record)).await;
+    record.model_key().clone_into(model);
+    let begun = match begun {
+        Ok(Ok(begun)) => begun,
+        Ok(Err(error)) => return Err(fail(record, error)),
+        Err(_) => return Err(fail(record, timeout(state, "no answer began"))),
+    };
     let created = now();
-    if !converted.stream {
-        while let Some(event) = events.next().await {
+    if begun.stream {
+        let encoder = ChunkEncoder::new(id, &begun.key, created);
+        let stream = sse(
+            futures_util::stream::iter(begun.held).chain(begun.rest),
+            encoder,
+            begun.include_usage,
+            record,
+            begun.prices,
+        );
+        return Ok(Sse::new(stream)
+            .keep_alive(KeepAlive::default())
+            .into_response());
+    }
+    let all = futures_util::stream::iter(begun.held).chain(begun.rest);
+    let end = timeout_at(deadline, async {
+        let mut all = std::pin::pin!(all);
+        while let Some(event) = all.next().await {
             match event {
-                StreamEvent::Done { message } => {
-                    return Ok(Json(completion(&message, &id, &model_key, created)).into_response());
-                }
-                StreamEvent::Error { error, .. } => return Err(GatewayError::Upstream(error)),
+                StreamEvent::Done { message } => return Ok(message),
+                StreamEvent::Error { error, .. } => return Err(error),
                 _ => {}
             }
         }
-        return Err(GatewayError::Upstream(pincer_core::ProviderError::new(
-            pincer_core::ErrorKind::StreamInterrupted,
+        Err(ProviderError::new(
+            ErrorKind::StreamInterrupted,
             "the provider ended without an answer",
-        )));
-    }
-    // Hold the response until the first event that is not `Start`: an error before any output
-    // is then an HTTP error, not a stream.
-    let mut held = Vec::new();
-    loop {
-        match events.next().await {
-            Some(StreamEvent::Error { error, .. }) => return Err(GatewayError::Upstream(error)),
-            Some(StreamEvent::Start) => held.push(StreamEvent::Start),
-            Some(event) => {
-                held.push(event);
-                break;
+        ))
+    })
+    .await;
+    match end {
+        Ok(Ok(message)) => {
+            if state.log_contents {
+                tracing::info!(target: "pincer_gateway::contents", id, answer = %message.text());
             }
-            None => break,
+            record.succeeded(&message.usage, &begun.prices);
+            Ok(Json(completion(&message, id, &begun.key, created)).into_response())
+        }
+        Ok(Err(error)) => Err(fail(record, GatewayError::Upstream(error))),
+        Err(_) => Err(fail(record, timeout(state, "the answer did not finish"))),
+    }
+}
+
+/// Resolves the model, converts the request and starts the provider, trying fallbacks while
+/// nothing has been output; returns once the first output (or the end) arrived.
+async fn begin(
+    state: &SharedState,
+    request: ChatCompletionRequest,
+    record: &mut RequestRecord,
+) -> Result<Begun, GatewayError> {
+    let candidates = state.candidates(&request.model)?;
+    let count = candidates.len();
+    let mut last_error = None;
+    for (i, resolved) in candidates.into_iter().enumerate() {
+        let key = resolved.reference.to_string();
+        record.model(&key);
+        let converted = convert(
+            request.clone(),
+            &resolved.model.provider,
+            &resolved.model.id,
+        )
+        .map_err(|e| GatewayError::BadRequest {
+            message: e.message,
+            param: Some(e.param),
+        })?;
+        let provider = state
+            .providers
+            .get(&resolved.backend)
+            .await
+            .map_err(GatewayError::Upstream)?;
+        let prices = resolved.model.prices;
+        let mut events = provider.stream(ProviderRequest {
+            model: resolved.model,
+            conversation: converted.conversation,
+            options: converted.options,
+        });
+        let mut held = Vec::new();
+        let failure = loop {
+            match events.next().await {
+                Some(StreamEvent::Error { error, .. }) => break Some(error),
+                Some(StreamEvent::Start) => held.push(StreamEvent::Start),
+                Some(event) => {
+                    record.first_output();
+                    held.push(event);
+                    break None;
+                }
+                None => break None,
+            }
+        };
+        match failure {
+            None => {
+                return Ok(Begun {
+                    key,
+                    prices,
+                    stream: converted.stream,
+                    include_usage: converted.include_usage,
+                    held,
+                    rest: events,
+                });
+            }
+            Some(error) if i + 1 < count && error.kind.allows_fallback() => {
+                tracing::warn!(model = %key, error = %error, "trying the next fallback model");
+                state.metrics.fallback(&key);
+                last_error = Some(error);
+            }
+            Some(error) => return Err(GatewayError::Upstream(error)),
         }
     }
-    let encoder = ChunkEncoder::new(&id, &model_key, created);
-    let stream = sse(
-        futures_util::stream::iter(held).chain(events),
-        encoder,
-        converted.include_usage,
-    );
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    Err(GatewayError::Upstream(last_error.unwrap_or_else(|| {
+        ProviderError::new(ErrorKind::Other, "no model to try")
+    })))
 }
 
 fn data(value: &impl serde::Serialize) -> Event {
@@ -123,13 +303,20 @@ fn sse(
     events: impl Stream<Item = StreamEvent> + Send + 'static,
     mut encoder: ChunkEncoder,
     include_usage: bool,
+    record: RequestRecord,
+    prices: Prices,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
+    let mut record = Some(record);
     events
         .flat_map(move |event| {
             let mut out = Vec::new();
             match &event {
                 StreamEvent::Error { error, .. } => {
-                    out.push(data(&GatewayError::Upstream(error.clone()).body()));
+                    let error = GatewayError::Upstream(error.clone());
+                    out.push(data(&error.body()));
+                    if let Some(record) = record.take() {
+                        record.failed(error.kind(), error.status());
+                    }
                 }
                 StreamEvent::Done { message } => {
                     out.extend(encoder.encode(&event).map(|chunk| data(&chunk)));
@@ -137,6 +324,9 @@ fn sse(
                         out.push(data(&encoder.usage_chunk(message.usage)));
                     }
                     out.push(Event::default().data("[DONE]"));
+                    if let Some(record) = record.take() {
+                        record.succeeded(&message.usage, &prices);
+                    }
                 }
                 _ => out.extend(encoder.encode(&event).map(|chunk| data(&chunk))),
             }

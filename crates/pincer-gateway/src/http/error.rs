@@ -24,18 +24,46 @@ pub enum GatewayError {
     /// Unknown model (404).
     #[error("{0}")]
     ModelNotFound(String),
+    /// The body is larger than the gateway accepts (413).
+    #[error("request body is larger than the {limit} bytes accepted")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The body is not JSON (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The gateway's own config cannot serve the request (500).
+    #[error("{0}")]
+    Misconfigured(String),
     /// The upstream provider failed.
     #[error("{0}")]
     Upstream(ProviderError),
 }
 
 impl GatewayError {
+    /// The kind named in metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GatewayError::BadRequest { .. } => "invalid_request",
+            GatewayError::Unauthorized => "unauthorized",
+            GatewayError::ModelNotFound(_) => "model_not_found",
+            GatewayError::TooLarge { .. } => "request_too_large",
+            GatewayError::UnsupportedMediaType(_) => "unsupported_media_type",
+            GatewayError::Misconfigured(_) => "gateway_misconfigured",
+            GatewayError::Upstream(error) => error.kind.as_str(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
             GatewayError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             GatewayError::Unauthorized => StatusCode::UNAUTHORIZED,
             GatewayError::ModelNotFound(_) => StatusCode::NOT_FOUND,
+            GatewayError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            GatewayError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
             GatewayError::Upstream(error) => match error.kind {
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::AccessDenied => StatusCode::FORBIDDEN,
@@ -62,6 +90,11 @@ impl GatewayError {
                 "model_not_found",
                 Some("model".to_owned()),
             ),
+            GatewayError::TooLarge { .. } => ("invalid_request_error", "request_too_large", None),
+            GatewayError::UnsupportedMediaType(_) => {
+                ("invalid_request_error", "unsupported_media_type", None)
+            }
+            GatewayError::Misconfigured(_) => ("server_error", "gateway_misconfigured", None),
             GatewayError::Upstream(error) => match error.kind {
                 ErrorKind::Throttled { .. } => ("rate_limit_error", "rate_limit_exceeded", None),
                 ErrorKind::AccessDenied => ("permission_error", "model_access_denied", None),

@@ -1,16 +1,22 @@
-//! The OpenAI-compatible HTTP API: routes, handlers, errors, authentication.
+//! The OpenAI-compatible HTTP API: routes, handlers, errors, authentication, metrics, logs.
 
 pub mod auth;
 pub mod chat;
 pub mod error;
+pub mod images;
+pub mod metrics;
 pub mod models;
+pub mod openapi;
 pub mod state;
 
-use std::sync::Arc;
+use std::future::IntoFuture;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::middleware;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 
 pub use state::{GatewayState, SharedState};
@@ -31,41 +37,83 @@ pub fn app(state: SharedState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::serve))
         .merge(api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(access_log))
         .with_state(state)
 }
 
+/// One structured log line per request: method, path (never the query), status, time to the
+/// response head, and for completions the model and completion id. Headers (which carry the
+/// token) and bodies are not logged.
+async fn access_log(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let served = response.extensions().get::<chat::Served>();
+    tracing::info!(
+        target: "pincer_gateway::access",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        model = served.map(|s| s.model.as_str()),
+        id = served.map(|s| s.id.as_str()),
+        "request"
+    );
+    response
+}
+
 /// Ready when the catalog holds at least one model to serve.
-async fn ready(
-    axum::extract::State(state): axum::extract::State<SharedState>,
-) -> (axum::http::StatusCode, String) {
-    let models = state
-        .catalog
-        .entries
-        .iter()
-        .filter(|e| e.hidden.is_none())
-        .count();
+async fn ready(State(state): State<SharedState>) -> (StatusCode, String) {
+    let catalog = state.catalog();
+    let models = catalog.served().count();
     if models > 0 {
-        (
-            axum::http::StatusCode::OK,
-            format!("ready: {models} models"),
-        )
+        (StatusCode::OK, format!("ready: {models} models"))
     } else {
         (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: no models ({})", state.catalog.discovery.reason),
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: no models ({})", catalog.discovery.reason),
         )
     }
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves.
+/// How [`serve`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every request in flight finished.
+    Drained,
+    /// The grace period ran out with requests still in flight; they were cut.
+    GraceElapsed,
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then stops accepting connections and
+/// gives requests in flight up to `grace` to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: GatewayState,
+    state: SharedState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app(Arc::new(state)))
-        .with_graceful_shutdown(shutdown)
-        .await
+    grace: Duration,
+) -> std::io::Result<Stopped> {
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = signalled.send(());
+        })
+        .into_future();
+    let deadline = async move {
+        if on_signal.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served.map(|()| Stopped::Drained),
+        () = deadline => Ok(Stopped::GraceElapsed),
+    }
 }

@@ -1,50 +1,107 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: the catalog in OpenAI's list shape.
+//! `GET /v1/models` and `GET /v1/models/{id}`: the catalog in OpenAI's list shape, with Pincer's
+//! model facts (limits, reasoning, inputs, prices) as extra fields.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use crate::catalog::CatalogEntry;
 use crate::http::error::GatewayError;
 use crate::http::state::SharedState;
 
-fn model_object(entry: &CatalogEntry) -> Value {
-    json!({
-        "id": entry.key,
-        "object": "model",
-        "created": 0,
-        "owned_by": entry.provider,
-        "name": entry.name,
-        "context_window": entry.context_window,
-        "max_tokens": entry.max_tokens,
-        "reasoning": entry.reasoning,
-        "input": entry.input,
-        "cost": entry.cost,
-    })
+/// One model.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ModelObject {
+    /// `provider/model-id`, as `model` in requests.
+    pub id: String,
+    /// Always `model`.
+    pub object: &'static str,
+    /// Always 0 (unknown).
+    pub created: u64,
+    /// The provider id.
+    pub owned_by: String,
+    /// Display name.
+    pub name: String,
+    /// Context window, in tokens.
+    pub context_window: u32,
+    /// Largest answer, in tokens.
+    pub max_tokens: u32,
+    /// Whether the model reasons.
+    pub reasoning: bool,
+    /// Accepted inputs: `text`, `image`.
+    pub input: Vec<String>,
+    /// Prices in USD per million tokens.
+    pub cost: ModelPrices,
+}
+
+/// Prices in USD per million tokens.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPrices {
+    /// Input tokens.
+    pub input: f64,
+    /// Output tokens.
+    pub output: f64,
+    /// Tokens read from the prompt cache.
+    pub cache_read: f64,
+    /// Tokens written to the prompt cache.
+    pub cache_write: f64,
+}
+
+/// The list.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ModelList {
+    /// Always `list`.
+    pub object: &'static str,
+    /// The models.
+    pub data: Vec<ModelObject>,
+}
+
+fn model_object(entry: &CatalogEntry) -> ModelObject {
+    ModelObject {
+        id: entry.key.clone(),
+        object: "model",
+        created: 0,
+        owned_by: entry.provider.clone(),
+        name: entry.name.clone(),
+        context_window: entry.context_window,
+        max_tokens: entry.max_tokens,
+        reasoning: entry.reasoning,
+        input: entry
+            .input
+            .iter()
+            .filter_map(|m| serde_json::to_value(m).ok())
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        cost: ModelPrices {
+            input: entry.cost.input,
+            output: entry.cost.output,
+            cache_read: entry.cost.cache_read,
+            cache_write: entry.cost.cache_write,
+        },
+    }
 }
 
 /// Lists the models.
-pub async fn list(State(state): State<SharedState>) -> Json<Value> {
-    let data: Vec<Value> = state
-        .catalog
-        .entries
-        .iter()
-        .filter(|e| e.hidden.is_none())
-        .map(model_object)
-        .collect();
-    Json(json!({"object": "list", "data": data}))
+pub async fn list(State(state): State<SharedState>) -> Json<ModelList> {
+    let catalog = state.catalog();
+    Json(ModelList {
+        object: "list",
+        data: catalog.served().map(model_object).collect(),
+    })
 }
 
-/// One model, by key (`provider/model-id`; the path may contain `/`).
+/// One model, by key (`provider/model-id`; the path may contain `/`) or bare id.
 pub async fn get(
     State(state): State<SharedState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, GatewayError> {
-    state
-        .catalog
-        .entries
-        .iter()
-        .find(|e| e.key == id || e.id == id)
+) -> Result<Json<ModelObject>, GatewayError> {
+    let catalog = state.catalog();
+    catalog
+        .served()
+        .find(|e| e.key == id)
+        .or_else(|| catalog.served().find(|e| e.id == id))
         .map(|e| Json(model_object(e)))
         .ok_or_else(|| GatewayError::ModelNotFound(format!("model `{id}` is not in the catalog")))
 }

@@ -1,32 +1,99 @@
-//! What every request handler shares: the config, the catalog, the providers, the token.
+//! What every request handler shares: the config, the catalog (swapped whole by the background
+//! refresh, never rebuilt on the request path), the providers, the token and the metrics.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use pincer_config::Options;
 use pincer_core::ModelRef;
 
 use crate::catalog::Catalog;
 use crate::http::error::GatewayError;
+use crate::http::images::RemoteImages;
+use crate::http::metrics::Metrics;
 use crate::providers::Providers;
-use crate::resolve::{Resolved, resolve};
+use crate::resolve::{ResolveError, Resolved, resolve};
 
 /// Shared state.
 #[derive(Debug)]
 pub struct GatewayState {
     /// The validated config.
     pub options: Options,
-    /// The model catalog.
-    pub catalog: Catalog,
+    catalog: ArcSwap<Catalog>,
     /// Providers, built on first use.
     pub providers: Providers,
     /// The token clients must send, if any.
     pub token: Option<String>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// How long a request may wait for its first output (or, unstreamed, its answer).
+    pub request_timeout: Duration,
+    /// Whether request logs carry message contents.
+    pub log_contents: bool,
+    /// The remote-image policy.
+    pub remote_images: RemoteImages,
 }
 
 /// Shared state, as handlers receive it.
 pub type SharedState = Arc<GatewayState>;
 
 impl GatewayState {
+    /// State for `options`, serving `catalog` through `providers`.
+    pub fn new(
+        options: Options,
+        catalog: Catalog,
+        providers: Providers,
+        token: Option<String>,
+    ) -> Self {
+        let settings = options.gateway();
+        let metrics = Arc::new(Metrics::new());
+        metrics.catalog_size(catalog.served().count());
+        Self {
+            request_timeout: settings.request_timeout(),
+            log_contents: settings.log_contents.unwrap_or(false),
+            remote_images: RemoteImages::new(&settings.remote_images()),
+            options,
+            catalog: ArcSwap::from_pointee(catalog),
+            providers,
+            token,
+            metrics,
+        }
+    }
+
+    /// The catalog now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    /// Replaces the catalog (a background refresh finished).
+    pub fn replace_catalog(&self, catalog: Catalog) {
+        self.catalog.store(Arc::new(catalog));
+    }
+
+    /// The models to try for a request's `model`, in order: the model itself, then, when it is
+    /// `default` or the configured primary, the configured fallbacks.
+    pub fn candidates(&self, requested: &str) -> Result<Vec<Resolved>, GatewayError> {
+        let first = self.resolve_model(requested)?;
+        let defaults = self.options.default_model();
+        let primary = defaults.and_then(|m| m.primary.as_deref());
+        let is_primary = requested == "default" || primary == Some(&first.reference.to_string());
+        let mut out = vec![first];
+        if is_primary {
+            for fallback in defaults
+                .and_then(|m| m.fallbacks.as_ref())
+                .into_iter()
+                .flatten()
+            {
+                // Validation checked the references; one that no longer resolves is skipped.
+                if let Ok(resolved) = self.resolve_model(fallback) {
+                    out.push(resolved);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Resolves a request's `model`: `provider/id`, a bare id the catalog holds once, or
     /// `default` for `agents.defaults.model.primary`.
     pub fn resolve_model(&self, requested: &str) -> Result<Resolved, GatewayError> {
@@ -42,8 +109,8 @@ impl GatewayState {
         } else if requested.contains('/') {
             requested.to_owned()
         } else {
-            let matches: Vec<&str> = self
-                .catalog
+            let catalog = self.catalog();
+            let matches: Vec<&str> = catalog
                 .entries
                 .iter()
                 .filter(|e| e.id == requested)
@@ -70,6 +137,11 @@ impl GatewayState {
                     message: e.to_string(),
                     param: Some("model".to_owned()),
                 })?;
-        resolve(&self.options, &reference).map_err(|e| GatewayError::ModelNotFound(e.to_string()))
+        resolve(&self.options, &reference).map_err(|e| match e {
+            ResolveError::UnknownProvider { .. } => GatewayError::ModelNotFound(e.to_string()),
+            ResolveError::Incomplete { .. } | ResolveError::MissingKey { .. } => {
+                GatewayError::Misconfigured(e.to_string())
+            }
+        })
     }
 }

@@ -9,6 +9,7 @@
 )]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -17,23 +18,33 @@ use bedrock_twin::{RunningTwin, Twin, TwinConfig};
 use pincer_bedrock::aws::load_with;
 use pincer_bedrock::provider::BedrockOptions;
 use pincer_gateway::catalog::{Catalog, CatalogInputs};
-use pincer_gateway::http::{GatewayState, serve};
+use pincer_gateway::http::{BODY_LIMIT, GatewayState, SharedState, Stopped, serve};
 use pincer_gateway::providers::Providers;
+use pincer_gateway::refresh::Refresher;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+
+mod images;
+mod operation;
 
 const CLAUDE: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 struct Gateway {
     url: String,
     twin: RunningTwin,
+    state: SharedState,
     stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    task: tokio::task::JoinHandle<Stopped>,
+    refresh: Option<tokio::task::JoinHandle<()>>,
     _home: tempfile::TempDir,
 }
 
 impl Gateway {
     async fn start(config: &str, token: Option<&str>) -> Self {
+        Self::start_with_grace(config, token, Duration::from_secs(5)).await
+    }
+
+    async fn start_with_grace(config: &str, token: Option<&str>, grace: Duration) -> Self {
         let twin = Twin::start(TwinConfig::default()).await.unwrap();
         let env: HashMap<String, String> = [
             ("AWS_ACCESS_KEY_ID", bedrock_twin::DEFAULT_ACCESS_KEY_ID),
@@ -74,29 +85,67 @@ impl Gateway {
             max_attempts: 2,
             ..BedrockOptions::default()
         };
-        let state = GatewayState {
+        let refresher = Refresher {
+            options: options.clone(),
+            pincer_home: home.path().to_owned(),
+            aws: setup.clone(),
+            env: Arc::new(env),
+            deadline: Duration::from_secs(10),
+        };
+        let state = Arc::new(GatewayState::new(
             options,
             catalog,
-            providers: Providers::with_setup(setup, bedrock),
-            token: token.map(str::to_owned),
-        };
+            Providers::with_setup(setup, bedrock),
+            token.map(str::to_owned),
+        ));
+        let refresh = refresher.spawn(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();
+        let served = state.clone();
         let task = tokio::spawn(async move {
-            serve(listener, state, async {
-                let _ = stopped.await;
-            })
+            serve(
+                listener,
+                served,
+                async {
+                    let _ = stopped.await;
+                },
+                grace,
+            )
             .await
-            .unwrap();
+            .unwrap()
         });
         Self {
             url,
             twin,
+            state,
             stop: Some(stop),
             task,
+            refresh,
             _home: home,
         }
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().get(format!("{}{path}", self.url))
+    }
+
+    async fn metrics(&self) -> String {
+        self.get("/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Signals shutdown and returns how serving ended.
+    async fn shut_down(&mut self) -> Stopped {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.unwrap()
     }
 
     fn post(&self, body: Value) -> reqwest::RequestBuilder {
@@ -106,10 +155,12 @@ impl Gateway {
     }
 
     async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(refresh) = self.refresh.take() {
+            refresh.abort();
         }
-        self.task.await.unwrap();
+        if self.stop.is_some() {
+            self.shut_down().await;
+        }
         self.twin.stop().await;
     }
 }

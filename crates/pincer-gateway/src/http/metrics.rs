@@ -1,0 +1,348 @@
+//! `GET /metrics`: Prometheus (OpenMetrics text) counters and histograms for requests, latency,
+//! time to first token, tokens, cost, errors and the catalog.
+//!
+//! The `model` label is always a catalog key the gateway resolved (or empty before resolution),
+//! never text a client chose, so a client cannot grow the label set without bound.
+
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pincer_core::{Prices, Usage};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::http::state::SharedState;
+
+/// Labels of request counters: the model and the HTTP status (`cancelled` when the client left).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    model: String,
+    status: String,
+}
+
+/// Labels of latency histograms.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LatencyLabels {
+    model: String,
+    stream: String,
+}
+
+/// Labels of token counters: `kind` is input, output, cache_read or cache_write.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    model: String,
+    kind: String,
+}
+
+/// Labels of error counters: `kind` is the error taxonomy's name.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    model: String,
+    kind: String,
+}
+
+/// Labels carrying only the model.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModelLabels {
+    model: String,
+}
+
+/// Labels of catalog refreshes: `outcome` is `ok` or `error`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … ~65 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 17))
+}
+
+/// Every metric the gateway keeps, and the registry that renders them.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    duration: Histograms<LatencyLabels>,
+    first_token: Histograms<ModelLabels>,
+    tokens: Family<TokenLabels, Counter>,
+    cost: Family<ModelLabels, Counter<f64, AtomicU64>>,
+    errors: Family<ErrorLabels, Counter>,
+    fallbacks: Family<ModelLabels, Counter>,
+    active_streams: Gauge,
+    refreshes: Family<OutcomeLabels, Counter>,
+    catalog_models: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric under the `pincer_` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("pincer");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let duration = Histograms::<LatencyLabels>::new_with_constructor(latency_histogram);
+        let first_token = Histograms::<ModelLabels>::new_with_constructor(latency_histogram);
+        let tokens = Family::<TokenLabels, Counter>::default();
+        let cost = Family::<ModelLabels, Counter<f64, AtomicU64>>::default();
+        let errors = Family::<ErrorLabels, Counter>::default();
+        let fallbacks = Family::<ModelLabels, Counter>::default();
+        let active_streams = Gauge::default();
+        let refreshes = Family::<OutcomeLabels, Counter>::default();
+        let catalog_models = Gauge::default();
+        registry.register(
+            "requests",
+            "Chat completion requests answered, by model and HTTP status",
+            requests.clone(),
+        );
+        registry.register_with_unit(
+            "request_duration",
+            "Time from request to the end of the answer",
+            Unit::Seconds,
+            duration.clone(),
+        );
+        registry.register_with_unit(
+            "time_to_first_token",
+            "Time from request to the first output of a streamed answer",
+            Unit::Seconds,
+            first_token.clone(),
+        );
+        registry.register("tokens", "Tokens used, by model and kind", tokens.clone());
+        registry.register(
+            "cost_usd",
+            "Cost of the tokens used, in US dollars, at the catalog's prices",
+            cost.clone(),
+        );
+        registry.register(
+            "errors",
+            "Failed requests, by model and error kind",
+            errors.clone(),
+        );
+        registry.register(
+            "fallbacks",
+            "Requests passed on to a fallback model, by the model that failed",
+            fallbacks.clone(),
+        );
+        registry.register(
+            "active_streams",
+            "Streamed answers in progress",
+            active_streams.clone(),
+        );
+        registry.register(
+            "catalog_refreshes",
+            "Background catalog refreshes, by outcome",
+            refreshes.clone(),
+        );
+        registry.register(
+            "catalog_models",
+            "Models the catalog serves",
+            catalog_models.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            duration,
+            first_token,
+            tokens,
+            cost,
+            errors,
+            fallbacks,
+            active_streams,
+            refreshes,
+            catalog_models,
+        }
+    }
+
+    /// Renders the OpenMetrics text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Counts a catalog refresh and the models it left.
+    pub fn catalog_refreshed(&self, ok: bool, models: usize) {
+        let outcome = if ok { "ok" } else { "error" };
+        self.refreshes
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        self.catalog_models
+            .set(i64::try_from(models).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the number of models served.
+    pub fn catalog_size(&self, models: usize) {
+        self.catalog_models
+            .set(i64::try_from(models).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a request passed on from `model` to a fallback.
+    pub fn fallback(&self, model: &str) {
+        self.fallbacks
+            .get_or_create(&ModelLabels {
+                model: model.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a failed request.
+    pub fn failed(&self, model: &str, kind: &str, status: StatusCode, elapsed: Duration) {
+        self.errors
+            .get_or_create(&ErrorLabels {
+                model: model.to_owned(),
+                kind: kind.to_owned(),
+            })
+            .inc();
+        self.answered(model, status.as_str(), false, elapsed);
+    }
+
+    fn answered(&self, model: &str, status: &str, stream: bool, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                model: model.to_owned(),
+                status: status.to_owned(),
+            })
+            .inc();
+        self.duration
+            .get_or_create(&LatencyLabels {
+                model: model.to_owned(),
+                stream: stream.to_string(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn used(&self, model: &str, usage: &Usage, prices: &Prices) {
+        for (kind, count) in [
+            ("input", usage.input),
+            ("output", usage.output),
+            ("cache_read", usage.cache_read),
+            ("cache_write", usage.cache_write),
+        ] {
+            if count > 0 {
+                self.tokens
+                    .get_or_create(&TokenLabels {
+                        model: model.to_owned(),
+                        kind: kind.to_owned(),
+                    })
+                    .inc_by(count);
+            }
+        }
+        let cost = usage.cost(prices).total;
+        if cost > 0.0 {
+            self.cost
+                .get_or_create(&ModelLabels {
+                    model: model.to_owned(),
+                })
+                .inc_by(cost);
+        }
+    }
+}
+
+/// One request as the metrics see it, from its start to its answer. Dropped unfinished (the
+/// client went away mid-stream), it counts as `cancelled`.
+#[derive(Debug)]
+pub struct RequestRecord {
+    metrics: std::sync::Arc<Metrics>,
+    model: String,
+    stream: bool,
+    started: Instant,
+    first_output: bool,
+    finished: bool,
+}
+
+impl RequestRecord {
+    /// Starts the clock.
+    pub fn start(metrics: std::sync::Arc<Metrics>, started: Instant, stream: bool) -> Self {
+        if stream {
+            metrics.active_streams.inc();
+        }
+        Self {
+            metrics,
+            model: String::new(),
+            stream,
+            started,
+            first_output: false,
+            finished: false,
+        }
+    }
+
+    /// Names the model serving the request.
+    pub fn model(&mut self, key: &str) {
+        key.clone_into(&mut self.model);
+    }
+
+    /// The model named so far.
+    pub fn model_key(&self) -> &str {
+        &self.model
+    }
+
+    /// Output began (only the first call counts).
+    pub fn first_output(&mut self) {
+        if !self.first_output {
+            self.first_output = true;
+            self.metrics
+                .first_token
+                .get_or_create(&ModelLabels {
+                    model: self.model.clone(),
+                })
+                .observe(self.started.elapsed().as_secs_f64());
+        }
+    }
+
+    /// The answer is complete.
+    pub fn succeeded(mut self, usage: &Usage, prices: &Prices) {
+        self.metrics.used(&self.model, usage, prices);
+        self.metrics
+            .answered(&self.model, "200", self.stream, self.started.elapsed());
+        self.finished = true;
+    }
+
+    /// The request failed with `kind` and `status`.
+    pub fn failed(mut self, kind: &str, status: StatusCode) {
+        self.metrics
+            .failed(&self.model, kind, status, self.started.elapsed());
+        self.finished = true;
+    }
+}
+
+impl Drop for RequestRecord {
+    fn drop(&mut self) {
+        if self.stream {
+            self.metrics.active_streams.dec();
+        }
+        if !self.finished {
+            self.metrics.answered(
+                &self.model,
+                "cancelled",
+                self.stream,
+                self.started.elapsed(),
+            );
+        }
+    }
+}
+
+/// The handler.
+pub async fn render(State(state): State<SharedState>) -> Response {
+    let mut response = (StatusCode::OK, state.metrics.render()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,172 @@
+//! `GET /openapi.json`: an OpenAPI 3.1 description of the gateway. The schemas are generated
+//! from the very types the handlers parse and serialize (JSON Schema 2020-12, which OpenAPI 3.1
+//! uses as is), so the document cannot drift from the wire format.
+
+use axum::Json;
+use pincer_openai::response::{ChatCompletion, ChatCompletionChunk};
+use pincer_openai::types::{ChatCompletionRequest, ErrorBody};
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use crate::http::models::{ModelList, ModelObject};
+
+/// The errors every chat request may answer with, and what each means.
+const CHAT_ERRORS: [(&str, &str); 11] = [
+    (
+        "400",
+        "The request is invalid; `error.param` names the field",
+    ),
+    ("401", "Missing or wrong gateway token"),
+    ("403", "The credentials may not invoke the model"),
+    ("404", "Unknown model"),
+    ("413", "The body is too large"),
+    ("415", "The body is not JSON"),
+    ("429", "Throttled; `retry-after` says when to retry"),
+    ("500", "The gateway's config cannot serve the request"),
+    ("502", "The upstream provider failed"),
+    ("503", "The upstream provider is unavailable"),
+    ("504", "No answer within the request timeout"),
+];
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": json_content(schema_ref("ErrorBody"))})
+}
+
+fn text_response(description: &str) -> Value {
+    json!({"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}})
+}
+
+/// Builds the document.
+pub fn document() -> Value {
+    let settings =
+        |s: SchemaSettings| s.with(|s| s.definitions_path = "/components/schemas".into());
+    let mut requests = settings(SchemaSettings::draft2020_12())
+        .for_deserialize()
+        .into_generator();
+    let request = requests.subschema_for::<ChatCompletionRequest>();
+    let mut responses = settings(SchemaSettings::draft2020_12())
+        .for_serialize()
+        .into_generator();
+    let completion = responses.subschema_for::<ChatCompletion>();
+    let chunk = responses.subschema_for::<ChatCompletionChunk>();
+    let error = responses.subschema_for::<ErrorBody>();
+    let model = responses.subschema_for::<ModelObject>();
+    let list = responses.subschema_for::<ModelList>();
+    let mut schemas = Map::new();
+    schemas.extend(requests.take_definitions(true));
+    schemas.extend(responses.take_definitions(true));
+    // Named top-level types are referenced by name; make sure each one is a component.
+    for (name, schema) in [
+        ("ChatCompletionRequest", request),
+        ("ChatCompletion", completion),
+        ("ChatCompletionChunk", chunk),
+        ("ErrorBody", error),
+        ("ModelObject", model),
+        ("ModelList", list),
+    ] {
+        let value = schema.to_value();
+        let is_ref = value
+            .get("$ref")
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.ends_with(&format!("/{name}")));
+        if !is_ref {
+            schemas.insert(name.to_owned(), value);
+        }
+    }
+
+    let mut chat_responses = Map::new();
+    chat_responses.insert(
+        "200".to_owned(),
+        json!({
+            "description": "The answer: a `chat.completion`, or with `stream: true` server-sent events, each `data:` a `chat.completion.chunk` (see the ChatCompletionChunk schema), ending with `data: [DONE]`",
+            "content": {
+                "application/json": {"schema": schema_ref("ChatCompletion")},
+                "text/event-stream": {"schema": {"type": "string"}},
+            },
+        }),
+    );
+    for (status, description) in CHAT_ERRORS {
+        chat_responses.insert(status.to_owned(), error_response(description));
+    }
+    let unauthorized = error_response("Missing or wrong gateway token");
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Pincer gateway",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "An OpenAI-compatible chat-completions API in front of Amazon Bedrock and other providers. When the gateway has a token, every /v1 route needs `Authorization: Bearer <token>`.",
+        },
+        "paths": {
+            "/v1/chat/completions": {
+                "post": {
+                    "operationId": "createChatCompletion",
+                    "summary": "Answer a conversation",
+                    "security": [{"bearer": []}],
+                    "requestBody": {"required": true, "content": json_content(schema_ref("ChatCompletionRequest"))},
+                    "responses": chat_responses,
+                }
+            },
+            "/v1/models": {
+                "get": {
+                    "operationId": "listModels",
+                    "summary": "The model catalog",
+                    "security": [{"bearer": []}],
+                    "responses": {
+                        "200": {"description": "The models", "content": json_content(schema_ref("ModelList"))},
+                        "401": unauthorized,
+                    },
+                }
+            },
+            "/v1/models/{id}": {
+                "get": {
+                    "operationId": "retrieveModel",
+                    "summary": "One model of the catalog",
+                    "security": [{"bearer": []}],
+                    "parameters": [{
+                        "name": "id",
+                        "in": "path",
+                        "required": true,
+                        "description": "`provider/model-id` or a bare model id",
+                        "schema": {"type": "string"},
+                    }],
+                    "responses": {
+                        "200": {"description": "The model", "content": json_content(schema_ref("ModelObject"))},
+                        "401": unauthorized,
+                        "404": error_response("Unknown model"),
+                    },
+                }
+            },
+            "/healthz": {"get": {"operationId": "health", "summary": "Liveness", "responses": {"200": text_response("The process serves requests")}}},
+            "/readyz": {"get": {"operationId": "ready", "summary": "Readiness", "responses": {
+                "200": text_response("The catalog holds models to serve"),
+                "503": text_response("No model to serve yet, and why"),
+            }}},
+            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics", "responses": {"200": {
+                "description": "OpenMetrics text",
+                "content": {"application/openmetrics-text": {"schema": {"type": "string"}}},
+            }}}},
+            "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "responses": {"200": {
+                "description": "OpenAPI 3.1",
+                "content": json_content(json!({"type": "object"})),
+            }}}},
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    })
+}
+
+/// The handler.
+pub async fn serve() -> Json<Value> {
+    Json(document())
+}

@@ -1,0 +1,333 @@
+//! Running the gateway: metrics, the OpenAPI document, request limits and timeouts, fallbacks,
+//! the background catalog refresh and the shutdown grace period.
+
+use super::*;
+
+const HAIKU: &str = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0";
+
+/// The value of the metric line that starts with `prefix` (name and labels).
+fn metric(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|line| line.starts_with(prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_tokens_cost_and_errors() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let ask = |stream: bool| {
+        gateway.post(json!({"model": CLAUDE, "stream": stream, "messages": [{"role": "user", "content": "count me"}]}))
+    };
+    assert_eq!(ask(false).send().await.unwrap().status(), 200);
+    let streamed = ask(true).send().await.unwrap();
+    assert_eq!(streamed.status(), 200);
+    streamed.text().await.unwrap();
+    let missing = gateway
+        .post(json!({"model": "amazon-bedrock/us.nope-v1:0", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let response = gateway.get("/metrics").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = response.text().await.unwrap();
+    let ok = format!("pincer_requests_total{{model=\"{CLAUDE}\",status=\"200\"}}");
+    assert_eq!(metric(&text, &ok), Some(2.0), "{text}");
+    for stream in ["true", "false"] {
+        let count = format!(
+            "pincer_request_duration_seconds_count{{model=\"{CLAUDE}\",stream=\"{stream}\"}}"
+        );
+        assert_eq!(metric(&text, &count), Some(1.0), "{count}\n{text}");
+    }
+    let ttft = format!("pincer_time_to_first_token_seconds_count{{model=\"{CLAUDE}\"}}");
+    assert_eq!(metric(&text, &ttft), Some(2.0), "{text}");
+    let input = format!("pincer_tokens_total{{model=\"{CLAUDE}\",kind=\"input\"}}");
+    let output = format!("pincer_tokens_total{{model=\"{CLAUDE}\",kind=\"output\"}}");
+    assert!(metric(&text, &input).unwrap() > 0.0);
+    assert!(metric(&text, &output).unwrap() > 0.0);
+    // Claude Sonnet 4.5 has known prices, so the answers cost something.
+    let cost = format!("pincer_cost_usd_total{{model=\"{CLAUDE}\"}}");
+    assert!(metric(&text, &cost).unwrap() > 0.0, "{text}");
+    // The unknown model is counted, under the resolved key, as an error.
+    assert_eq!(
+        metric(
+            &text,
+            "pincer_errors_total{model=\"amazon-bedrock/us.nope-v1:0\",kind=\"invalid_model\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(metric(&text, "pincer_active_streams "), Some(0.0));
+    assert!(metric(&text, "pincer_catalog_models ").unwrap() > 5.0);
+    assert!(text.trim_end().ends_with("# EOF"));
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_with_resolvable_schemas() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let doc: Value = gateway
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/v1/chat/completions",
+        "/v1/models",
+        "/v1/models/{id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is described");
+    }
+    let chat = &doc["paths"]["/v1/chat/completions"]["post"]["responses"];
+    for status in [
+        "200", "400", "401", "403", "404", "413", "415", "429", "502", "503", "504",
+    ] {
+        assert!(chat[status].is_object(), "status {status} is described");
+    }
+    // Every reference points at a component that exists.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.len() > 10);
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} resolves"
+        );
+    }
+    let request = &doc["components"]["schemas"]["ChatCompletionRequest"];
+    assert!(request["properties"]["messages"].is_object());
+    assert!(request["properties"]["stream_options"].is_object());
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_openai_errors() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let raw = |content_type: &'static str, body: Vec<u8>| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", gateway.url))
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let too_large = raw("application/json", vec![b' '; BODY_LIMIT + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), 413);
+    let error: Value = too_large.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "request_too_large", "{error}");
+
+    let text = raw("text/plain", b"{}".to_vec()).send().await.unwrap();
+    assert_eq!(text.status(), 415);
+    let error: Value = text.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
+
+    let not_utf8 = raw("application/json", b"{\"model\": \"\xff\"}".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_utf8.status(), 400);
+    let error: Value = not_utf8.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-8")
+    );
+
+    let wrong_type = gateway
+        .post(json!({"model": CLAUDE, "messages": [{"role": "user", "content": 5}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 400);
+    let error: Value = wrong_type.json().await.unwrap();
+    assert_eq!(error["error"]["param"], "messages[0]", "{error}");
+
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let nested = raw("application/json", deep.into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nested.status(), 400);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn upstream_failures_map_to_502_and_504() {
+    let config =
+        r#"{ models: { bedrockDiscovery: { enabled: true } }, gateway: { requestTimeout: 1 } }"#;
+    let gateway = Gateway::start(config, None).await;
+    let reset = gateway
+        .post(json!({"model": format!("{HAIKU}~reset:0"), "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 502);
+    let error: Value = reset.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "api_error", "{error}");
+
+    for stream in [false, true] {
+        let started = std::time::Instant::now();
+        let stalled = gateway
+            .post(json!({"model": format!("{HAIKU}~stall:30"), "stream": stream, "messages": [{"role": "user", "content": "x"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stalled.status(), 504, "stream: {stream}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let error: Value = stalled.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "timeout", "{error}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("gateway.requestTimeout")
+        );
+    }
+    let text = gateway.metrics().await;
+    let timeouts = format!("pincer_errors_total{{model=\"{HAIKU}~stall:30\",kind=\"timeout\"}}");
+    assert_eq!(metric(&text, &timeouts), Some(2.0), "{text}");
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn the_default_model_falls_back_before_any_output() {
+    let config = format!(
+        r#"{{ models: {{ bedrockDiscovery: {{ enabled: true }} }},
+             agents: {{ defaults: {{ model: {{ primary: "{HAIKU}~5xx:503", fallbacks: ["{CLAUDE}"] }} }} }} }}"#
+    );
+    let gateway = Gateway::start(&config, None).await;
+    for stream in [false, true] {
+        let response = gateway
+            .post(json!({"model": "default", "stream": stream, "messages": [{"role": "user", "content": "fall back"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "stream: {stream}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(CLAUDE), "answered by the fallback: {body}");
+    }
+    // Naming a model other than the primary does not fall back.
+    let direct = gateway
+        .post(json!({"model": format!("{HAIKU}~throttle"), "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 429);
+    let text = gateway.metrics().await;
+    let fallbacks = format!("pincer_fallbacks_total{{model=\"{HAIKU}~5xx:503\"}}");
+    assert_eq!(metric(&text, &fallbacks), Some(2.0), "{text}");
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn the_catalog_refreshes_in_the_background_not_per_request() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let before = gateway.twin.stream_counts().listings;
+    for _ in 0..5 {
+        assert_eq!(
+            gateway.get("/v1/models").send().await.unwrap().status(),
+            200
+        );
+    }
+    assert_eq!(
+        gateway.twin.stream_counts().listings,
+        before,
+        "listing models makes no discovery call"
+    );
+    gateway.stop().await;
+
+    let config = "{ models: { bedrockDiscovery: { enabled: true, refreshInterval: 1 } } }";
+    let gateway = Gateway::start(config, None).await;
+    let before = gateway.twin.stream_counts().listings;
+    let mut refreshed = None;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        refreshed = metric(
+            &gateway.metrics().await,
+            "pincer_catalog_refreshes_total{outcome=\"ok\"}",
+        );
+        if refreshed.is_some() {
+            break;
+        }
+    }
+    assert!(refreshed.unwrap_or(0.0) >= 1.0, "a refresh ran");
+    assert!(gateway.twin.stream_counts().listings > before);
+    assert!(gateway.state.catalog().served().count() > 5);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_drains_or_cuts_after_the_grace_period() {
+    // Nothing in flight: serving ends at once, drained.
+    let mut gateway = Gateway::start(DISCOVERY_ON, None).await;
+    assert_eq!(gateway.shut_down().await, Stopped::Drained);
+    gateway.stop().await;
+
+    // A stream that outlives the grace period is cut when it runs out.
+    let mut gateway =
+        Gateway::start_with_grace(DISCOVERY_ON, None, Duration::from_millis(300)).await;
+    let slow = gateway
+        .post(json!({"model": format!("{HAIKU}~slow:400"), "stream": true, "messages": [{"role": "user", "content": "one two three four five six seven eight nine ten"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slow.status(), 200);
+    let started = std::time::Instant::now();
+    assert_eq!(gateway.shut_down().await, Stopped::GraceElapsed);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    drop(slow);
+    gateway.stop().await;
+
+    // A short stream in flight at the signal finishes within the grace period.
+    let mut gateway = Gateway::start_with_grace(DISCOVERY_ON, None, Duration::from_secs(10)).await;
+    let short = gateway
+        .post(json!({"model": format!("{HAIKU}~slow:50"), "stream": true, "messages": [{"role": "user", "content": "short answer"}]}))
+        .send()
+        .await
+        .unwrap();
+    let stopping = tokio::spawn(async move {
+        let stopped = gateway.shut_down().await;
+        (gateway, stopped)
+    });
+    let body = short.text().await.unwrap();
+    assert!(body.contains("[DONE]"), "the stream in flight completed");
+    let (gateway, stopped) = stopping.await.unwrap();
+    assert_eq!(stopped, Stopped::Drained);
+    gateway.stop().await;
+}
