@@ -48,6 +48,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -161,7 +162,12 @@ impl Twin {
         let mut tasks = Vec::new();
 
         let router = server::router(state);
-        let (addr, task) = serve(bind(config.port).await?, router.clone(), stop_rx.clone())?;
+        // Each event-stream frame is its own small write; like Bedrock, send it at once rather
+        // than let Nagle's algorithm hold it for the previous one's acknowledgement.
+        let listener = bind(config.port).await?.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
+        let (addr, task) = serve(listener, router.clone(), stop_rx.clone())?;
         tasks.push(task);
         let url = format!("http://{addr}");
 

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 
 pub use state::{GatewayState, SharedState};
 
@@ -99,6 +100,13 @@ pub async fn serve(
     grace: Duration,
 ) -> std::io::Result<Stopped> {
     let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    // Without TCP_NODELAY, Nagle's algorithm holds a small SSE chunk written right after
+    // another until the client acknowledges the first: a stream would lag one delta behind.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -1,0 +1,230 @@
+//! Load generation with an open arrival model: request `i` is sent at `start + i / rate`
+//! whether or not earlier ones have answered, so a slow server shows up as queueing in the
+//! latencies instead of silently lowering the rate. Each request records its latency to the
+//! last byte and to the first body byte, and streamed ones the arrival time of every body chunk.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use futures_util::StreamExt;
+use hdrhistogram::Histogram;
+use serde_json::json;
+
+/// Who a request goes to, in its own protocol, asking the same thing.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    /// Bedrock's runtime API on the twin (bearer auth), `Converse` or `ConverseStream`.
+    Bedrock {
+        /// Base URL.
+        url: String,
+        /// Model id.
+        model: String,
+    },
+    /// An OpenAI-compatible gateway, `/v1/chat/completions`.
+    OpenAi {
+        /// Base URL (without `/v1`).
+        url: String,
+        /// Model as the gateway names it.
+        model: String,
+    },
+}
+
+/// The prompt every request sends.
+pub(crate) const PROMPT: &str = "Benchmark request: answer with this sentence.";
+
+impl Target {
+    fn request(&self, client: &reqwest::Client, stream: bool) -> reqwest::RequestBuilder {
+        match self {
+            Target::Bedrock { url, model } => {
+                let action = if stream {
+                    "converse-stream"
+                } else {
+                    "converse"
+                };
+                client
+                    .post(format!("{url}/model/{model}/{action}"))
+                    .bearer_auth("twin-bearer")
+                    .json(&json!({
+                        "messages": [{"role": "user", "content": [{"text": PROMPT}]}],
+                        "inferenceConfig": {"maxTokens": 256},
+                    }))
+            }
+            Target::OpenAi { url, model } => client
+                .post(format!("{url}/v1/chat/completions"))
+                .bearer_auth("bench")
+                .json(&json!({
+                    "model": model,
+                    "stream": stream,
+                    "max_tokens": 256,
+                    "messages": [{"role": "user", "content": PROMPT}],
+                })),
+        }
+    }
+}
+
+impl Target {
+    /// Whether a body chunk carries answer text: a `contentBlockDelta` event frame, or an SSE
+    /// chunk with `delta.content`.
+    fn carries_text(&self, bytes: &[u8]) -> bool {
+        let needle: &[u8] = match self {
+            Target::Bedrock { .. } => b"contentBlockDelta",
+            Target::OpenAi { .. } => b"\"content\":\"",
+        };
+        bytes.windows(needle.len()).any(|w| w == needle)
+    }
+}
+
+/// One request's timings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Timing {
+    /// Whether it answered 200 with a complete body.
+    pub(crate) ok: bool,
+    /// To the last byte.
+    pub(crate) total: Duration,
+    /// To the first body byte.
+    pub(crate) first_byte: Duration,
+    /// Arrival of each body chunk that carries answer text, from the start.
+    pub(crate) content_chunks: Vec<Duration>,
+}
+
+/// Sends one request and reads the whole answer.
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    target: &Target,
+    stream: bool,
+    keep_chunks: bool,
+) -> Timing {
+    let started = Instant::now();
+    let mut timing = Timing::default();
+    let Ok(response) = target.request(client, stream).send().await else {
+        timing.total = started.elapsed();
+        return timing;
+    };
+    let status_ok = response.status().is_success();
+    let mut body = response.bytes_stream();
+    let mut first = None;
+    let mut failed = false;
+    let mut tail = Vec::new();
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(bytes) => {
+                let at = started.elapsed();
+                first.get_or_insert(at);
+                if keep_chunks && target.carries_text(&bytes) {
+                    timing.content_chunks.push(at);
+                }
+                // Keep the end of the body to check that a stream completed.
+                tail.extend_from_slice(&bytes);
+                if tail.len() > 256 {
+                    tail.drain(..tail.len() - 256);
+                }
+            }
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    timing.total = started.elapsed();
+    timing.first_byte = first.unwrap_or(timing.total);
+    let complete = match target {
+        Target::OpenAi { .. } if stream => tail.windows(6).any(|w| w == b"[DONE]"),
+        _ => true,
+    };
+    timing.ok = status_ok && !failed && complete;
+    timing
+}
+
+/// Latency distribution of a run, in microseconds.
+#[derive(Debug, Clone)]
+pub(crate) struct Stats {
+    /// Latency to the last byte.
+    pub(crate) total: Histogram<u64>,
+    /// Latency to the first body byte.
+    pub(crate) first_byte: Histogram<u64>,
+    /// Requests sent.
+    pub(crate) sent: u64,
+    /// Requests answered completely.
+    pub(crate) ok: u64,
+    /// Wall time of the run.
+    pub(crate) elapsed: Duration,
+}
+
+impl Stats {
+    fn new() -> Result<Self> {
+        Ok(Self {
+            total: histogram()?,
+            first_byte: histogram()?,
+            sent: 0,
+            ok: 0,
+            elapsed: Duration::ZERO,
+        })
+    }
+
+    fn record(&mut self, timing: &Timing) {
+        self.sent += 1;
+        if timing.ok {
+            self.ok += 1;
+            let _ = self.total.record(micros(timing.total));
+            let _ = self.first_byte.record(micros(timing.first_byte));
+        }
+    }
+
+    /// Share of requests answered completely, in percent.
+    pub(crate) fn success(&self) -> f64 {
+        if self.sent == 0 {
+            return 0.0;
+        }
+        self.ok as f64 / self.sent as f64 * 100.0
+    }
+}
+
+/// An empty histogram of microseconds (1 µs to 10 min, 3 significant digits).
+pub(crate) fn histogram() -> Result<Histogram<u64>> {
+    Ok(Histogram::new_with_bounds(1, 600_000_000, 3)?)
+}
+
+/// A duration in whole microseconds.
+pub(crate) fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// Sends `rate` requests per second for `duration` (open model) and gathers the timings.
+pub(crate) async fn fixed_rate(
+    client: &reqwest::Client,
+    target: &Target,
+    stream: bool,
+    rate: u32,
+    duration: Duration,
+) -> Result<Stats> {
+    let count = (f64::from(rate) * duration.as_secs_f64()).round() as u64;
+    let period = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let stats = Arc::new(Mutex::new(Stats::new()?));
+    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    let mut tasks = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    for i in 0..count {
+        let at = start + period.mul_f64(i as f64);
+        tokio::time::sleep_until(at).await;
+        let client = client.clone();
+        let target = target.clone();
+        let stats = stats.clone();
+        tasks.push(tokio::spawn(async move {
+            let timing = send(&client, &target, stream, false).await;
+            if let Ok(mut stats) = stats.lock() {
+                stats.record(&timing);
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let mut stats = stats
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .clone();
+    stats.elapsed = start.elapsed();
+    Ok(stats)
+}

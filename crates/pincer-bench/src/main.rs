@@ -1,0 +1,174 @@
+//! `pincer-bench`: Pincer's benchmark suite. It starts the Bedrock twin and the gateways under
+//! test as separate processes on loopback, drives them from this process, prints a markdown
+//! report, and stops everything it started.
+//!
+//! Scenarios: `overhead` (fixed-rate load, gateway vs. direct), `fidelity` (streaming with
+//! spaced deltas), `streams` (concurrent slow streams and memory), `cli` (command timings);
+//! `all` runs them in that order.
+
+mod cli;
+mod contender;
+mod fidelity;
+mod load;
+mod overhead;
+mod procs;
+mod report;
+mod setup;
+mod streams;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+
+use crate::contender::Contender;
+use crate::load::Target;
+use crate::report::Report;
+use crate::setup::{Bins, MODEL};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    All,
+    Overhead,
+    Fidelity,
+    Streams,
+    Cli,
+}
+
+/// Pincer's benchmark suite: gateway overhead, streaming fidelity, concurrency and memory, CLI.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// What to run.
+    #[arg(value_enum, default_value = "all")]
+    scenarios: Vec<Scenario>,
+    /// Folder with release builds of `pincer` and `bedrock-twin`.
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// Also write the report to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Request rates of the overhead scenario.
+    #[arg(long, value_delimiter = ',', default_values_t = [200, 500, 1000, 2000])]
+    rates: Vec<u32>,
+    /// Seconds per rate and target in the overhead scenario.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent stream counts of the streams scenario.
+    #[arg(long, value_delimiter = ',', default_values_t = [100, 1000, 5000])]
+    streams: Vec<usize>,
+    /// Seconds each slow stream lasts.
+    #[arg(long, default_value_t = 30)]
+    hold: u64,
+    /// Streams per target in the fidelity scenario.
+    #[arg(long, default_value_t = 50)]
+    fidelity_requests: usize,
+    /// Runs per command in the CLI scenario.
+    #[arg(long, default_value_t = 10)]
+    cli_runs: usize,
+}
+
+fn wants(args: &Args, scenario: Scenario) -> bool {
+    args.scenarios.contains(&Scenario::All) || args.scenarios.contains(&scenario)
+}
+
+fn pincer_contender(bins: &Bins, twin_url: &str, work: &std::path::Path) -> Result<Contender> {
+    let server = setup::gateway(bins, twin_url, work)?;
+    let target = Target::OpenAi {
+        url: server.url.clone(),
+        model: format!("amazon-bedrock/{MODEL}"),
+    };
+    Ok(Contender {
+        name: "pincer".to_owned(),
+        server,
+        target,
+    })
+}
+
+async fn run(args: Args) -> Result<Report> {
+    let bins = Bins::in_dir(&args.bin_dir);
+    for binary in [&bins.pincer, &bins.twin] {
+        anyhow::ensure!(
+            binary.exists(),
+            "{} is missing: build with `cargo build --release -p pincer-cli -p bedrock-twin`",
+            binary.display()
+        );
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let mut report = Report::default();
+    report.heading("Machine");
+    report.note(&format!(
+        "{} cores; load generator, twin and gateway share them.",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    ));
+
+    if wants(&args, Scenario::Overhead) || wants(&args, Scenario::Cli) {
+        let twin = setup::twin(&bins, &["--zero-delay", "--deltas", "8"])?;
+        let direct = Target::Bedrock {
+            url: twin.url.clone(),
+            model: MODEL.to_owned(),
+        };
+        if wants(&args, Scenario::Overhead) {
+            let work = tempfile::tempdir()?;
+            let contenders = vec![pincer_contender(&bins, &twin.url, work.path())?];
+            overhead::Overhead {
+                rates: args.rates.clone(),
+                duration: Duration::from_secs(args.seconds),
+            }
+            .run(&client, &direct, &contenders, &mut report)
+            .await?;
+        }
+        if wants(&args, Scenario::Cli) {
+            cli::Cli {
+                runs: args.cli_runs,
+            }
+            .run(&bins, &twin.url, &mut report)?;
+        }
+    }
+    if wants(&args, Scenario::Fidelity) {
+        let twin = setup::twin(&bins, &["--delay-ms", "20", "--deltas", "20"])?;
+        let direct = Target::Bedrock {
+            url: twin.url.clone(),
+            model: MODEL.to_owned(),
+        };
+        let work = tempfile::tempdir()?;
+        let contenders = vec![pincer_contender(&bins, &twin.url, work.path())?];
+        fidelity::Fidelity {
+            requests: args.fidelity_requests,
+        }
+        .run(&client, &direct, &contenders, &mut report)
+        .await?;
+    }
+    if wants(&args, Scenario::Streams) {
+        let deltas = args.hold.max(1).to_string();
+        let twin = setup::twin(&bins, &["--delay-ms", "1000", "--deltas", &deltas])?;
+        let work = tempfile::tempdir()?;
+        let contenders = vec![pincer_contender(&bins, &twin.url, work.path())?];
+        streams::Streams {
+            counts: args.streams.clone(),
+            hold: Duration::from_secs(args.hold),
+        }
+        .run(&client, &contenders, &mut report)
+        .await?;
+    }
+    Ok(report)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let out = args.out.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(run(args))?;
+    if let Some(out) = out {
+        std::fs::write(&out, report.text())
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
+}

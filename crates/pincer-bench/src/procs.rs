@@ -1,0 +1,143 @@
+//! The processes a benchmark runs: the twin and the gateways, each started from its binary,
+//! waited for until it prints its address, measured through `/proc` (resident memory, peak
+//! resident memory, CPU time), and killed when dropped so that no run leaves one behind.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`, 100 on Linux).
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// A running server process.
+#[derive(Debug)]
+pub(crate) struct Server {
+    child: Child,
+    /// The base URL it printed.
+    pub(crate) url: String,
+}
+
+impl Server {
+    /// Starts `command` and waits (up to a minute) for a stdout line that starts with `ready`
+    /// followed by the URL. Its stderr goes to `log` if given, else nowhere.
+    pub(crate) fn start(
+        name: &str,
+        mut command: Command,
+        ready: &str,
+        log: Option<&Path>,
+    ) -> Result<Self> {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path)?),
+            None => Stdio::null(),
+        };
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (lines, received) = mpsc::channel();
+        // Keep reading so that the pipe never fills; lines after the first few are dropped.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let mut server = Self {
+            child,
+            url: String::new(),
+        };
+        loop {
+            let line = received
+                .recv_timeout(Duration::from_secs(60))
+                .with_context(|| format!("{name} printed no address within 60 s"))?;
+            if let Some(rest) = line.strip_prefix(ready) {
+                server.url = rest.trim().to_owned();
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                bail!("{name} exited with {status} before it was ready");
+            }
+        }
+    }
+
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn status_kib(&self, field: &str) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .ok()
+            .and_then(|status| {
+                status.lines().find_map(|line| {
+                    line.strip_prefix(field)
+                        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+                })
+            })
+            .unwrap_or(0)
+    }
+
+    /// Resident memory now, in MiB.
+    pub(crate) fn rss_mib(&self) -> f64 {
+        self.status_kib("VmRSS:") as f64 / 1024.0
+    }
+
+    /// Peak resident memory since start, in MiB.
+    pub(crate) fn peak_rss_mib(&self) -> f64 {
+        self.status_kib("VmHWM:") as f64 / 1024.0
+    }
+
+    /// User + system CPU time so far, in seconds.
+    pub(crate) fn cpu_secs(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .ok()
+            .and_then(|stat| {
+                // Fields after the command name, which is in parentheses and may hold spaces.
+                let rest = stat.rsplit_once(')')?.1;
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                let utime: f64 = fields.get(11)?.parse().ok()?;
+                let stime: f64 = fields.get(12)?.parse().ok()?;
+                Some((utime + stime) / TICKS_PER_SEC)
+            })
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU use of a server over a measured interval.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuMeter {
+    start: f64,
+    at: std::time::Instant,
+}
+
+impl CpuMeter {
+    /// Starts measuring `server`.
+    pub(crate) fn start(server: &Server) -> Self {
+        Self {
+            start: server.cpu_secs(),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// CPU used since the start, as a percentage of one core.
+    pub(crate) fn percent(&self, server: &Server) -> f64 {
+        let wall = self.at.elapsed().as_secs_f64();
+        if wall <= 0.0 {
+            return 0.0;
+        }
+        (server.cpu_secs() - self.start) / wall * 100.0
+    }
+}
