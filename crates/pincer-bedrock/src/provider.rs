@@ -81,9 +81,14 @@ impl BedrockProvider {
             .connect_timeout(options.connect_timeout)
             .operation_timeout(options.start_timeout)
             .build();
+        // Pincer watches every event with its own stall timeout; the SDK's throughput monitor
+        // would only add work to each chunk.
         let mut service = aws_sdk_bedrockruntime::config::Builder::from(config)
             .retry_config(retry)
-            .timeout_config(timeouts);
+            .timeout_config(timeouts)
+            .stalled_stream_protection(
+                aws_sdk_bedrockruntime::config::StalledStreamProtectionConfig::disabled(),
+            );
         if let Some(endpoint) = &options.endpoint {
             service = service.endpoint_url(endpoint);
         }

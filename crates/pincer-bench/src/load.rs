@@ -27,6 +27,8 @@ pub(crate) enum Target {
         url: String,
         /// Model as the gateway names it.
         model: String,
+        /// The gateway's bearer token.
+        token: String,
     },
 }
 
@@ -50,9 +52,9 @@ impl Target {
                         "inferenceConfig": {"maxTokens": 256},
                     }))
             }
-            Target::OpenAi { url, model } => client
+            Target::OpenAi { url, model, token } => client
                 .post(format!("{url}/v1/chat/completions"))
-                .bearer_auth("bench")
+                .bearer_auth(token)
                 .json(&json!({
                     "model": model,
                     "stream": stream,

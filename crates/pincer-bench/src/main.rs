@@ -9,6 +9,8 @@
 mod cli;
 mod contender;
 mod fidelity;
+mod floor;
+mod litellm;
 mod load;
 mod overhead;
 mod procs;
@@ -34,6 +36,9 @@ enum Scenario {
     Fidelity,
     Streams,
     Cli,
+    /// Internal: the bare proxy of the floor measurement (`--upstream URL`).
+    #[value(hide = true)]
+    Proxy,
 }
 
 /// Pincer's benchmark suite: gateway overhead, streaming fidelity, concurrency and memory, CLI.
@@ -67,23 +72,48 @@ struct Args {
     /// Runs per command in the CLI scenario.
     #[arg(long, default_value_t = 10)]
     cli_runs: usize,
+    /// Also measure another gateway, in the same run (scenarios 1–3).
+    #[arg(long, value_enum)]
+    compare: Vec<Compare>,
+    /// Upstream of the internal `proxy` mode.
+    #[arg(long, hide = true)]
+    upstream: Option<String>,
+    /// Virtualenv for LiteLLM (created and installed from PyPI when missing).
+    #[arg(long, default_value = "target/bench/litellm-venv")]
+    litellm_venv: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Compare {
+    Litellm,
 }
 
 fn wants(args: &Args, scenario: Scenario) -> bool {
     args.scenarios.contains(&Scenario::All) || args.scenarios.contains(&scenario)
 }
 
-fn pincer_contender(bins: &Bins, twin_url: &str, work: &std::path::Path) -> Result<Contender> {
+/// Pincer's gateway, and the compared ones, in front of the twin at `twin_url`.
+fn contenders(
+    bins: &Bins,
+    litellm: Option<&std::path::Path>,
+    twin_url: &str,
+    work: &std::path::Path,
+) -> Result<Vec<Contender>> {
     let server = setup::gateway(bins, twin_url, work)?;
     let target = Target::OpenAi {
         url: server.url.clone(),
         model: format!("amazon-bedrock/{MODEL}"),
+        token: setup::TOKEN.to_owned(),
     };
-    Ok(Contender {
+    let mut all = vec![Contender {
         name: "pincer".to_owned(),
         server,
         target,
-    })
+    }];
+    if let Some(litellm) = litellm {
+        all.push(litellm::start(litellm, twin_url, work)?);
+    }
+    Ok(all)
 }
 
 async fn run(args: Args) -> Result<Report> {
@@ -99,12 +129,24 @@ async fn run(args: Args) -> Result<Report> {
         .pool_max_idle_per_host(usize::MAX)
         .timeout(Duration::from_secs(120))
         .build()?;
+    let litellm = if args.compare.contains(&Compare::Litellm) {
+        Some(litellm::install(&args.litellm_venv)?)
+    } else {
+        None
+    };
+    let litellm = litellm.as_deref();
     let mut report = Report::default();
     report.heading("Machine");
     report.note(&format!(
         "{} cores; load generator, twin and gateway share them.",
         std::thread::available_parallelism().map_or(0, usize::from)
     ));
+    if litellm.is_some() {
+        report.note(&format!(
+            "Compared: LiteLLM proxy {} (one worker, local cost map, no telemetry).",
+            litellm::VERSION
+        ));
+    }
 
     if wants(&args, Scenario::Overhead) || wants(&args, Scenario::Cli) {
         let twin = setup::twin(&bins, &["--zero-delay", "--deltas", "8"])?;
@@ -114,7 +156,8 @@ async fn run(args: Args) -> Result<Report> {
         };
         if wants(&args, Scenario::Overhead) {
             let work = tempfile::tempdir()?;
-            let contenders = vec![pincer_contender(&bins, &twin.url, work.path())?];
+            let mut contenders = contenders(&bins, litellm, &twin.url, work.path())?;
+            contenders.push(floor::start(&twin.url)?);
             overhead::Overhead {
                 rates: args.rates.clone(),
                 duration: Duration::from_secs(args.seconds),
@@ -136,7 +179,7 @@ async fn run(args: Args) -> Result<Report> {
             model: MODEL.to_owned(),
         };
         let work = tempfile::tempdir()?;
-        let contenders = vec![pincer_contender(&bins, &twin.url, work.path())?];
+        let contenders = contenders(&bins, litellm, &twin.url, work.path())?;
         fidelity::Fidelity {
             requests: args.fidelity_requests,
         }
@@ -147,7 +190,7 @@ async fn run(args: Args) -> Result<Report> {
         let deltas = args.hold.max(1).to_string();
         let twin = setup::twin(&bins, &["--delay-ms", "1000", "--deltas", &deltas])?;
         let work = tempfile::tempdir()?;
-        let contenders = vec![pincer_contender(&bins, &twin.url, work.path())?];
+        let contenders = contenders(&bins, litellm, &twin.url, work.path())?;
         streams::Streams {
             counts: args.streams.clone(),
             hold: Duration::from_secs(args.hold),
@@ -160,6 +203,11 @@ async fn run(args: Args) -> Result<Report> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.scenarios == [Scenario::Proxy] {
+        let upstream = args.upstream.context("proxy needs --upstream")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        return runtime.block_on(floor::serve(upstream));
+    }
     let out = args.out.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

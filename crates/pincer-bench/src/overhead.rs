@@ -42,6 +42,15 @@ fn row(
     ]
 }
 
+/// `a / b`, or `-` when `b` is not positive.
+pub(crate) fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.1}×", a / b)
+    } else {
+        "-".to_owned()
+    }
+}
+
 impl Overhead {
     /// Runs it and writes its tables.
     pub(crate) async fn run(
@@ -53,7 +62,7 @@ impl Overhead {
     ) -> Result<()> {
         report.heading("1. Overhead: fixed-rate chat completions, zero-delay twin");
         report.note(&format!(
-            "Open arrival model; {} s per rate and target; latency to the last byte, ms. CPU is the gateway's, in % of one core; RSS its peak, MiB.",
+            "Open arrival model; {} s per rate and target; latency to the last byte, ms. CPU is the gateway's, in % of one core; RSS its peak, MiB. `bare proxy` forwards bytes without parsing them: the floor any gateway pays for the extra loopback hop on this machine.",
             self.duration.as_secs()
         ));
         // Warm every path: connections, credentials, the catalog.
@@ -64,23 +73,26 @@ impl Overhead {
         }
         let mut rows = Vec::new();
         let mut added = Vec::new();
+        let mut ratios = Vec::new();
         for stream in [false, true] {
             let mode = if stream { "stream" } else { "json" };
             for &rate in &self.rates {
                 let base = fixed_rate(client, direct, stream, rate, self.duration).await?;
                 rows.push(row(mode, rate, "direct", &base, None, None));
+                // (added p50, added p99, peak RSS) per contender, for the ratios.
+                let mut figures: Vec<(f64, f64, f64, f64)> = Vec::new();
                 for contender in contenders {
                     let meter = CpuMeter::start(&contender.server);
                     let stats =
                         fixed_rate(client, &contender.target, stream, rate, self.duration).await?;
                     let cpu = meter.percent(&contender.server);
-                    rows.push(row(
-                        mode,
-                        rate,
-                        &contender.name,
-                        &stats,
-                        Some(cpu),
-                        Some(contender.server.peak_rss_mib()),
+                    let rss = contender.server.peak_rss_mib();
+                    rows.push(row(mode, rate, &contender.name, &stats, Some(cpu), Some(rss)));
+                    figures.push((
+                        pct(&stats.total, 0.5) - pct(&base.total, 0.5),
+                        pct(&stats.total, 0.99) - pct(&base.total, 0.99),
+                        rss,
+                        stats.success(),
                     ));
                     added.push(vec![
                         mode.to_owned(),
@@ -91,6 +103,22 @@ impl Overhead {
                         ms(pct(&stats.total, 0.99) - pct(&base.total, 0.99)),
                         format!("{:.2}", stats.success()),
                     ]);
+                }
+                if let [(p50, p99, rss, _), others @ ..] = figures.as_slice() {
+                    for ((o50, o99, orss, ok), contender) in others.iter().zip(&contenders[1..]) {
+                        if contender.name == "bare proxy" {
+                            continue;
+                        }
+                        ratios.push(vec![
+                            mode.to_owned(),
+                            rate.to_string(),
+                            format!("{} / {}", contender.name, contenders[0].name),
+                            ratio(*o50, *p50),
+                            ratio(*o99, *p99),
+                            ratio(*orss, *rss),
+                            format!("{ok:.2}"),
+                        ]);
+                    }
                 }
             }
         }

@@ -71,16 +71,68 @@ impl Server {
         self.child.id()
     }
 
+    /// Starts `command` and waits (up to two minutes) until `GET health_url` answers 200. Its
+    /// stdout and stderr go to `log`.
+    pub(crate) fn start_polling(
+        name: &str,
+        mut command: Command,
+        url: &str,
+        health_path: &str,
+        log: &Path,
+    ) -> Result<Self> {
+        let out = std::fs::File::create(log)?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone()?))
+            .stderr(Stdio::from(out))
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        let mut server = Self {
+            child,
+            url: url.to_owned(),
+        };
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                bail!("{name} exited with {status}; see {}", log.display());
+            }
+            if http_ok(url, health_path) {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        bail!("{name} was not healthy within 120 s; see {}", log.display())
+    }
+
+    /// This process and its descendants.
+    fn tree(&self) -> Vec<u32> {
+        let mut all = vec![self.pid()];
+        let mut i = 0;
+        while i < all.len() {
+            let pid = all[i];
+            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+                for task in tasks.flatten() {
+                    let children = std::fs::read_to_string(task.path().join("children"))
+                        .unwrap_or_default();
+                    all.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+                }
+            }
+            i += 1;
+        }
+        all
+    }
+
     fn status_kib(&self, field: &str) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .ok()
-            .and_then(|status| {
+        self.tree()
+            .into_iter()
+            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+            .filter_map(|status| {
                 status.lines().find_map(|line| {
                     line.strip_prefix(field)
-                        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+                        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
                 })
             })
-            .unwrap_or(0)
+            .sum()
     }
 
     /// Resident memory now, in MiB.
@@ -93,24 +145,50 @@ impl Server {
         self.status_kib("VmHWM:") as f64 / 1024.0
     }
 
-    /// User + system CPU time so far, in seconds.
+    /// User + system CPU time so far of the process tree, in seconds.
     pub(crate) fn cpu_secs(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
-            .ok()
-            .and_then(|stat| {
-                // Fields after the command name, which is in parentheses and may hold spaces.
-                let rest = stat.rsplit_once(')')?.1;
-                let fields: Vec<&str> = rest.split_whitespace().collect();
-                let utime: f64 = fields.get(11)?.parse().ok()?;
-                let stime: f64 = fields.get(12)?.parse().ok()?;
-                Some((utime + stime) / TICKS_PER_SEC)
-            })
-            .unwrap_or(0.0)
+        self.tree().into_iter().map(cpu_of).sum()
     }
+}
+
+fn cpu_of(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / TICKS_PER_SEC)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Whether `GET path` on the `http://host:port` base URL answers 200.
+fn http_ok(url: &str, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let Some(addr) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    if write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b"200")
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // Children first (worker processes), then the process itself.
+        let others: Vec<String> = self.tree().iter().skip(1).map(u32::to_string).collect();
+        if !others.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(&others).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -52,6 +52,14 @@ impl Report {
     }
 }
 
+/// Prints one line on stdout (outside the report).
+pub(crate) fn announce(line: &str) {
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{line}");
+    }
+}
+
 /// Milliseconds with two decimals.
 pub(crate) fn ms(micros: f64) -> String {
     format!("{:.2}", micros / 1000.0)

@@ -77,9 +77,12 @@ pub(crate) fn write_config(work: &Path) -> Result<()> {
 pub(crate) fn gateway(bins: &Bins, twin_url: &str, work: &Path) -> Result<Server> {
     write_config(work)?;
     let mut command = pincer_command(bins, twin_url, work);
+    // The same bearer token the direct requests carry: the twin then does the same work for
+    // both paths, and the difference is the gateway's.
     command
         .args(["gateway", "--port", "0"])
-        .env("PINCER_GATEWAY_TOKEN", TOKEN);
+        .env("PINCER_GATEWAY_TOKEN", TOKEN)
+        .env("AWS_BEARER_TOKEN_BEDROCK", "twin-bearer");
     Server::start(
         "pincer gateway",
         command,

@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use crate::contender::Contender;
 use crate::load::send;
+use crate::overhead::ratio;
 use crate::report::{Report, mib};
 
 /// Settings of the scenario.
@@ -34,7 +35,10 @@ impl Streams {
             self.hold.as_secs()
         ));
         let mut rows = Vec::new();
+        // (count, peak, per stream) per contender.
+        let mut figures: Vec<Vec<(usize, f64, f64)>> = Vec::new();
         for contender in contenders {
+            let mut mine = Vec::new();
             // One request first, so that idle means ready to serve.
             let _ = send(client, &contender.target, false, false).await;
             let idle = contender.server.rss_mib();
@@ -61,16 +65,19 @@ impl Streams {
                     let _ = task.await;
                 }
                 let ok = ok.load(Ordering::Relaxed);
+                let per_stream = (peak - idle).max(0.0) * 1024.0 / count as f64;
+                mine.push((count, peak, per_stream));
                 rows.push(vec![
                     contender.name.clone(),
                     count.to_string(),
                     mib(idle),
                     mib(peak),
-                    format!("{:.0}", (peak - idle).max(0.0) * 1024.0 / count as f64),
+                    format!("{per_stream:.0}"),
                     format!("{:.2}", ok as f64 / count as f64 * 100.0),
                     format!("{:.1}", started.elapsed().as_secs_f64()),
                 ]);
             }
+            figures.push(mine);
         }
         report.table(
             &[
@@ -84,6 +91,23 @@ impl Streams {
             ],
             &rows,
         );
+        if let [first, others @ ..] = figures.as_slice() {
+            let mut ratios = Vec::new();
+            for (other, contender) in others.iter().zip(&contenders[1..]) {
+                for ((count, peak, per), (_, opeak, oper)) in first.iter().zip(other) {
+                    ratios.push(vec![
+                        format!("{} / {}", contender.name, contenders[0].name),
+                        count.to_string(),
+                        ratio(*opeak, *peak),
+                        ratio(*oper, *per),
+                    ]);
+                }
+            }
+            if !ratios.is_empty() {
+                report.note("Memory ratios in the same run:");
+                report.table(&["ratio", "streams", "RSS with all open", "per stream"], &ratios);
+            }
+        }
         Ok(())
     }
 }
