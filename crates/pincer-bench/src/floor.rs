@@ -24,17 +24,24 @@ struct Upstream {
 async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let mut outgoing = upstream.client.post(format!("{}{path}", upstream.url));
-    for name in [axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE] {
+    for name in [
+        axum::http::header::AUTHORIZATION,
+        axum::http::header::CONTENT_TYPE,
+    ] {
         if let Some(value) = request.headers().get(&name) {
             outgoing = outgoing.header(name, value);
         }
     }
-    let body = axum::body::to_bytes(request.into_body(), usize::MAX).await.unwrap_or_default();
+    let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
     match outgoing.body(body).send().await {
         Ok(answer) => {
             let mut response = Response::builder().status(answer.status().as_u16());
             for (name, value) in answer.headers() {
-                if name != HeaderName::from_static("content-length") && name != HeaderName::from_static("transfer-encoding") {
+                if name != HeaderName::from_static("content-length")
+                    && name != HeaderName::from_static("transfer-encoding")
+                {
                     response = response.header(name, value);
                 }
             }
@@ -59,7 +66,9 @@ pub(crate) async fn serve(upstream: String) -> Result<()> {
     });
     let state = Upstream {
         url: upstream,
-        client: reqwest::Client::builder().pool_max_idle_per_host(usize::MAX).build()?,
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(usize::MAX)
+            .build()?,
     };
     let app = axum::Router::new().fallback(forward).with_state(state);
     crate::report::announce(&format!("proxy listening on http://{addr}"));

@@ -31,7 +31,13 @@ pub(crate) fn install(venv: &Path) -> Result<PathBuf> {
         bail!("creating the LiteLLM venv at {} failed", venv.display());
     }
     let status = Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .arg(format!("litellm[proxy]=={VERSION}"))
         .status()
         .context("pip install litellm")?;
@@ -42,7 +48,9 @@ pub(crate) fn install(venv: &Path) -> Result<PathBuf> {
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Starts LiteLLM's proxy in front of the twin at `twin_url`.
@@ -60,7 +68,14 @@ pub(crate) fn start(litellm: &Path, twin_url: &str, work: &Path) -> Result<Conte
     command
         .arg("--config")
         .arg(&config)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--num_workers", "1"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--num_workers",
+            "1",
+        ])
         .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         .env("LITELLM_TELEMETRY", "False")
         .env("LITELLM_LOG", "ERROR")

@@ -3,8 +3,9 @@
 //! report, and stops everything it started.
 //!
 //! Scenarios: `overhead` (fixed-rate load, gateway vs. direct), `fidelity` (streaming with
-//! spaced deltas), `streams` (concurrent slow streams and memory), `cli` (command timings);
-//! `all` runs them in that order.
+//! spaced deltas), `streams` (concurrent slow streams and memory), `cli` (command timings),
+//! `micro` (the criterion results, read back); `all` runs them all. `--compare litellm` adds
+//! LiteLLM's proxy to scenarios 1–3.
 
 mod cli;
 mod contender;
@@ -12,6 +13,7 @@ mod fidelity;
 mod floor;
 mod litellm;
 mod load;
+mod micro;
 mod overhead;
 mod procs;
 mod report;
@@ -36,6 +38,7 @@ enum Scenario {
     Fidelity,
     Streams,
     Cli,
+    Micro,
     /// Internal: the bare proxy of the floor measurement (`--upstream URL`).
     #[value(hide = true)]
     Proxy,
@@ -75,6 +78,9 @@ struct Args {
     /// Also measure another gateway, in the same run (scenarios 1–3).
     #[arg(long, value_enum)]
     compare: Vec<Compare>,
+    /// Criterion's results folder, for the micro-benchmark table.
+    #[arg(long, default_value = "target/criterion")]
+    criterion_dir: PathBuf,
     /// Upstream of the internal `proxy` mode.
     #[arg(long, hide = true)]
     upstream: Option<String>,
@@ -129,6 +135,12 @@ async fn run(args: Args) -> Result<Report> {
         .pool_max_idle_per_host(usize::MAX)
         .timeout(Duration::from_secs(120))
         .build()?;
+    // Fixed-rate runs give up on a request after 10 s, so that a saturated gateway's backlog
+    // ends as failures instead of stretching the run without bound.
+    let short_client = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .timeout(Duration::from_secs(10))
+        .build()?;
     let litellm = if args.compare.contains(&Compare::Litellm) {
         Some(litellm::install(&args.litellm_venv)?)
     } else {
@@ -162,7 +174,7 @@ async fn run(args: Args) -> Result<Report> {
                 rates: args.rates.clone(),
                 duration: Duration::from_secs(args.seconds),
             }
-            .run(&client, &direct, &contenders, &mut report)
+            .run(&short_client, &direct, &contenders, &mut report)
             .await?;
         }
         if wants(&args, Scenario::Cli) {
@@ -198,6 +210,9 @@ async fn run(args: Args) -> Result<Report> {
         .run(&client, &contenders, &mut report)
         .await?;
     }
+    if wants(&args, Scenario::Micro) {
+        micro::report(&args.criterion_dir, &mut report)?;
+    }
     Ok(report)
 }
 
@@ -205,7 +220,9 @@ fn main() -> Result<()> {
     let args = Args::parse();
     if args.scenarios == [Scenario::Proxy] {
         let upstream = args.upstream.context("proxy needs --upstream")?;
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
         return runtime.block_on(floor::serve(upstream));
     }
     let out = args.out.clone();

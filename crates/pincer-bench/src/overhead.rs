@@ -87,7 +87,14 @@ impl Overhead {
                         fixed_rate(client, &contender.target, stream, rate, self.duration).await?;
                     let cpu = meter.percent(&contender.server);
                     let rss = contender.server.peak_rss_mib();
-                    rows.push(row(mode, rate, &contender.name, &stats, Some(cpu), Some(rss)));
+                    rows.push(row(
+                        mode,
+                        rate,
+                        &contender.name,
+                        &stats,
+                        Some(cpu),
+                        Some(rss),
+                    ));
                     figures.push((
                         pct(&stats.total, 0.5) - pct(&base.total, 0.5),
                         pct(&stats.total, 0.99) - pct(&base.total, 0.99),

@@ -112,9 +112,13 @@ impl Server {
             let pid = all[i];
             if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
                 for task in tasks.flatten() {
-                    let children = std::fs::read_to_string(task.path().join("children"))
-                        .unwrap_or_default();
-                    all.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+                    let children =
+                        std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                    all.extend(
+                        children
+                            .split_whitespace()
+                            .filter_map(|c| c.parse::<u32>().ok()),
+                    );
                 }
             }
             i += 1;
@@ -128,8 +132,13 @@ impl Server {
             .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
             .filter_map(|status| {
                 status.lines().find_map(|line| {
-                    line.strip_prefix(field)
-                        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                    line.strip_prefix(field).and_then(|rest| {
+                        rest.trim()
+                            .trim_end_matches("kB")
+                            .trim()
+                            .parse::<u64>()
+                            .ok()
+                    })
                 })
             })
             .sum()
@@ -175,7 +184,12 @@ fn http_ok(url: &str, path: &str) -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").is_err() {
+    if write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .is_err()
+    {
         return false;
     }
     let mut head = [0u8; 12];

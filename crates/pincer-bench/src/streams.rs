@@ -105,7 +105,10 @@ impl Streams {
             }
             if !ratios.is_empty() {
                 report.note("Memory ratios in the same run:");
-                report.table(&["ratio", "streams", "RSS with all open", "per stream"], &ratios);
+                report.table(
+                    &["ratio", "streams", "RSS with all open", "per stream"],
+                    &ratios,
+                );
             }
         }
         Ok(())
