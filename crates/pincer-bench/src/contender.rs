@@ -12,4 +12,6 @@ pub(crate) struct Contender {
     pub(crate) server: Server,
     /// How to call it.
     pub(crate) target: Target,
+    /// Whether it is a gateway Pincer is compared with (measured after Pincer's own runs).
+    pub(crate) compared: bool,
 }

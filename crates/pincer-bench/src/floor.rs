@@ -88,5 +88,6 @@ pub(crate) fn start(twin_url: &str) -> Result<Contender> {
             model: MODEL.to_owned(),
         },
         server,
+        compared: false,
     })
 }

@@ -96,5 +96,6 @@ pub(crate) fn start(litellm: &Path, twin_url: &str, work: &Path) -> Result<Conte
             token: KEY.to_owned(),
         },
         server,
+        compared: true,
     })
 }

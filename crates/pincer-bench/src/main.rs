@@ -58,10 +58,10 @@ struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Request rates of the overhead scenario.
-    #[arg(long, value_delimiter = ',', default_values_t = [200, 500, 1000, 2000])]
+    #[arg(long, value_delimiter = ',', default_values_t = [10, 100, 500, 1000, 2000])]
     rates: Vec<u32>,
     /// Seconds per rate and target in the overhead scenario.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 8)]
     seconds: u64,
     /// Concurrent stream counts of the streams scenario.
     #[arg(long, value_delimiter = ',', default_values_t = [100, 1000, 5000])]
@@ -115,6 +115,7 @@ fn contenders(
         name: "pincer".to_owned(),
         server,
         target,
+        compared: false,
     }];
     if let Some(litellm) = litellm {
         all.push(litellm::start(litellm, twin_url, work)?);

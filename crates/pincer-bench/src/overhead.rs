@@ -42,6 +42,33 @@ fn row(
     ]
 }
 
+fn stats_row(mode: &str, rate: u32, name: &str, stats: &Stats, cpu: f64, rss: f64) -> Vec<String> {
+    row(mode, rate, name, stats, Some(cpu), Some(rss))
+}
+
+fn added_row(mode: &str, rate: u32, name: &str, stats: &Stats, base: &Stats) -> Vec<String> {
+    vec![
+        mode.to_owned(),
+        rate.to_string(),
+        name.to_owned(),
+        ms(pct(&stats.total, 0.5) - pct(&base.total, 0.5)),
+        ms(pct(&stats.total, 0.9) - pct(&base.total, 0.9)),
+        ms(pct(&stats.total, 0.99) - pct(&base.total, 0.99)),
+        format!("{:.2}", stats.success()),
+    ]
+}
+
+/// Gives a gateway up to a minute to finish a backlog (CPU under 5 % of a core for a second).
+async fn wait_until_idle(contender: &Contender) {
+    for _ in 0..60 {
+        let meter = CpuMeter::start(&contender.server);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if meter.percent(&contender.server) < 5.0 {
+            return;
+        }
+    }
+}
+
 /// `a / b`, or `-` when `b` is not positive.
 pub(crate) fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 {
@@ -52,6 +79,21 @@ pub(crate) fn ratio(a: f64, b: f64) -> String {
 }
 
 impl Overhead {
+    /// One fixed-rate run against `contender`: its stats, its CPU use during the run (% of a
+    /// core) and its peak RSS afterwards (MiB).
+    async fn measure(
+        &self,
+        client: &reqwest::Client,
+        contender: &Contender,
+        stream: bool,
+        rate: u32,
+    ) -> Result<(Stats, f64, f64)> {
+        let meter = CpuMeter::start(&contender.server);
+        let stats = fixed_rate(client, &contender.target, stream, rate, self.duration).await?;
+        let cpu = meter.percent(&contender.server);
+        Ok((stats, cpu, contender.server.peak_rss_mib()))
+    }
+
     /// Runs it and writes its tables.
     pub(crate) async fn run(
         &self,
@@ -68,63 +110,70 @@ impl Overhead {
         // Warm every path: connections, credentials, the catalog.
         for target in std::iter::once(direct).chain(contenders.iter().map(|c| &c.target)) {
             for stream in [false, true] {
-                fixed_rate(client, target, stream, 100, Duration::from_secs(1)).await?;
+                fixed_rate(client, target, stream, 20, Duration::from_secs(1)).await?;
             }
         }
+        let (own, compared): (Vec<&Contender>, Vec<&Contender>) =
+            contenders.iter().partition(|c| !c.compared);
         let mut rows = Vec::new();
         let mut added = Vec::new();
         let mut ratios = Vec::new();
+        // (mode, rate) → direct stats and Pincer's (added p50, added p99, peak RSS).
+        let mut baselines = Vec::new();
+        // Phase 1: direct, Pincer and the floor, interleaved at each rate.
         for stream in [false, true] {
             let mode = if stream { "stream" } else { "json" };
             for &rate in &self.rates {
                 let base = fixed_rate(client, direct, stream, rate, self.duration).await?;
                 rows.push(row(mode, rate, "direct", &base, None, None));
-                // (added p50, added p99, peak RSS) per contender, for the ratios.
-                let mut figures: Vec<(f64, f64, f64, f64)> = Vec::new();
-                for contender in contenders {
-                    let meter = CpuMeter::start(&contender.server);
-                    let stats =
-                        fixed_rate(client, &contender.target, stream, rate, self.duration).await?;
-                    let cpu = meter.percent(&contender.server);
-                    let rss = contender.server.peak_rss_mib();
-                    rows.push(row(
-                        mode,
-                        rate,
-                        &contender.name,
-                        &stats,
-                        Some(cpu),
-                        Some(rss),
-                    ));
-                    figures.push((
-                        pct(&stats.total, 0.5) - pct(&base.total, 0.5),
-                        pct(&stats.total, 0.99) - pct(&base.total, 0.99),
-                        rss,
-                        stats.success(),
-                    ));
-                    added.push(vec![
-                        mode.to_owned(),
-                        rate.to_string(),
-                        contender.name.clone(),
-                        ms(pct(&stats.total, 0.5) - pct(&base.total, 0.5)),
-                        ms(pct(&stats.total, 0.9) - pct(&base.total, 0.9)),
-                        ms(pct(&stats.total, 0.99) - pct(&base.total, 0.99)),
-                        format!("{:.2}", stats.success()),
-                    ]);
+                let mut pincer = (0.0, 0.0, 0.0);
+                for contender in &own {
+                    let (stats, cpu, rss) = self.measure(client, contender, stream, rate).await?;
+                    if contender.name == "pincer" {
+                        pincer = (
+                            pct(&stats.total, 0.5) - pct(&base.total, 0.5),
+                            pct(&stats.total, 0.99) - pct(&base.total, 0.99),
+                            rss,
+                        );
+                    }
+                    rows.push(stats_row(mode, rate, &contender.name, &stats, cpu, rss));
+                    added.push(added_row(mode, rate, &contender.name, &stats, &base));
                 }
-                if let [(p50, p99, rss, _), others @ ..] = figures.as_slice() {
-                    for ((o50, o99, orss, ok), contender) in others.iter().zip(&contenders[1..]) {
-                        if contender.name == "bare proxy" {
-                            continue;
-                        }
-                        ratios.push(vec![
+                baselines.push((stream, rate, base, pincer));
+            }
+        }
+        // Phase 2: the compared gateways, from the lowest rate up, after everything else, so
+        // that one that saturates cannot slow the others down. A rate where fewer than half
+        // of the requests succeed marks it saturated; its higher rates are skipped.
+        for contender in &compared {
+            for stream in [false, true] {
+                let mode = if stream { "stream" } else { "json" };
+                let mut saturated = None;
+                for (_, rate, base, pincer) in baselines.iter().filter(|b| b.0 == stream) {
+                    if let Some(at) = saturated {
+                        rows.push(vec![
                             mode.to_owned(),
                             rate.to_string(),
-                            format!("{} / {}", contender.name, contenders[0].name),
-                            ratio(*o50, *p50),
-                            ratio(*o99, *p99),
-                            ratio(*orss, *rss),
-                            format!("{ok:.2}"),
+                            contender.name.clone(),
+                            format!("skipped: saturated at {at} req/s"),
                         ]);
+                        continue;
+                    }
+                    wait_until_idle(contender).await;
+                    let (stats, cpu, rss) = self.measure(client, contender, stream, *rate).await?;
+                    rows.push(stats_row(mode, *rate, &contender.name, &stats, cpu, rss));
+                    added.push(added_row(mode, *rate, &contender.name, &stats, base));
+                    ratios.push(vec![
+                        mode.to_owned(),
+                        rate.to_string(),
+                        format!("{} / pincer", contender.name),
+                        ratio(pct(&stats.total, 0.5) - pct(&base.total, 0.5), pincer.0),
+                        ratio(pct(&stats.total, 0.99) - pct(&base.total, 0.99), pincer.1),
+                        ratio(rss, pincer.2),
+                        format!("{:.2}", stats.success()),
+                    ]);
+                    if stats.success() < 50.0 {
+                        saturated = Some(*rate);
                     }
                 }
             }
@@ -140,6 +189,23 @@ impl Overhead {
             &["mode", "req/s", "gateway", "p50", "p90", "p99", "ok %"],
             &added,
         );
+        if !ratios.is_empty() {
+            report.note(
+                "Ratios in the same run (compared gateway / Pincer: added latency, peak RSS); ok % is the compared gateway's:",
+            );
+            report.table(
+                &[
+                    "mode",
+                    "req/s",
+                    "ratio",
+                    "added p50",
+                    "added p99",
+                    "peak RSS",
+                    "ok %",
+                ],
+                &ratios,
+            );
+        }
         Ok(())
     }
 }
