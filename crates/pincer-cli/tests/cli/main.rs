@@ -18,3 +18,4 @@ mod config_validate;
 mod durability;
 mod gateway;
 mod models;
+mod secrets;
