@@ -1,7 +1,8 @@
 //! The test context: a temporary home folder, and a `pincer` command pointed at it.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use pincer_core::env::EnvVars;
 
@@ -172,7 +173,6 @@ impl Drop for TwinGuard {
 /// Runs `command` with `input` on its stdin and collects its output.
 pub fn output_with_stdin(command: &mut Command, input: &[u8]) -> std::process::Output {
     use std::io::Write;
-    use std::process::Stdio;
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -254,3 +254,70 @@ pub const SEED_WITH_COMMENTS: &str = r#"// Pincer config: pasted from the docs.
   },
 }
 "#;
+
+/// Sends one HTTP/1.1 request over a fresh connection and returns the raw response.
+pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// A `pincer gateway` child process; killed on drop if a test did not stop it.
+pub struct GatewayProcess {
+    child: Option<std::process::Child>,
+    pub addr: String,
+}
+
+impl GatewayProcess {
+    pub fn start(context: &TestContext, twin: &TwinGuard, envs: &[(&str, &str)]) -> Self {
+        let mut command = context.pincer(&["gateway", "--port", "0"]);
+        twin.configure(&mut command);
+        command.envs(envs.iter().copied());
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("pincer gateway listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        Self {
+            child: Some(child),
+            addr,
+        }
+    }
+
+    /// Sends SIGTERM and returns the output (stderr holds the logs).
+    pub fn terminate(mut self) -> std::process::Output {
+        let child = self.child.take().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

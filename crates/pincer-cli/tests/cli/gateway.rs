@@ -1,76 +1,8 @@
 //! `pincer gateway` through the real binary: it listens, answers an OpenAI request, refuses an
 //! open address without a token, and stops cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::Stdio;
-
-use crate::common::{TestContext, TwinGuard};
+use crate::common::{GatewayProcess, TestContext, TwinGuard, http};
 use crate::pincer_snapshot;
-
-fn post(addr: &str, path: &str, body: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-}
-
-/// A `pincer gateway` child process; killed on drop if a test did not stop it.
-struct GatewayProcess {
-    child: Option<std::process::Child>,
-    addr: String,
-}
-
-impl GatewayProcess {
-    fn start(context: &TestContext, twin: &TwinGuard, envs: &[(&str, &str)]) -> Self {
-        let mut command = context.pincer(&["gateway", "--port", "0"]);
-        twin.configure(&mut command);
-        command.envs(envs.iter().copied());
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("pincer gateway listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
-        Self {
-            child: Some(child),
-            addr,
-        }
-    }
-
-    /// Sends SIGTERM and returns the output (stderr holds the logs).
-    fn terminate(mut self) -> std::process::Output {
-        let child = self.child.take().unwrap();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        child.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 #[test]
 fn serves_chat_completions_until_sigterm() {
@@ -78,9 +10,11 @@ fn serves_chat_completions_until_sigterm() {
     let twin = TwinGuard::start();
     context.write_config("{ models: { bedrockDiscovery: { enabled: true } } }");
     let gateway = GatewayProcess::start(&context, &twin, &[]);
-    let response = post(
+    let response = http(
         &gateway.addr,
+        "POST",
         "/v1/chat/completions",
+        None,
         r#"{"model": "amazon-bedrock/us.amazon.nova-micro-v1:0", "messages": [{"role": "user", "content": "hi from curl"}]}"#,
     );
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

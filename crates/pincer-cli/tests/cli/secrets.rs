@@ -2,11 +2,9 @@
 //! AWS secret key and session token, a gateway token, a provider API key) go in, every command
 //! and a gateway session run with `RUST_LOG=trace`, and all their output is searched.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use crate::common::{TestContext, TwinGuard};
+use crate::common::{GatewayProcess, TestContext, TwinGuard, http};
 
 const KEY_ID: &str = "ASIASECRETSTEST";
 const SECRET: &str = "secret-aws-key-7f3c91";
@@ -14,14 +12,14 @@ const SESSION: &str = "secret-session-token-5b2e48";
 const GATEWAY_TOKEN: &str = "secret-gateway-token-9d1a6c";
 const API_KEY: &str = "secret-provider-key-2c8f07";
 
-fn with_secrets(command: &mut Command, twin: &TwinGuard) {
-    twin.configure(command);
-    command
-        .env("AWS_ACCESS_KEY_ID", KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_SESSION_TOKEN", SESSION)
-        .env("PINCER_GATEWAY_TOKEN", GATEWAY_TOKEN)
-        .env("RUST_LOG", "trace");
+fn secrets() -> [(&'static str, &'static str); 5] {
+    [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ("AWS_SESSION_TOKEN", SESSION),
+        ("PINCER_GATEWAY_TOKEN", GATEWAY_TOKEN),
+        ("RUST_LOG", "trace"),
+    ]
 }
 
 fn text(output: &Output) -> String {
@@ -30,19 +28,6 @@ fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
-}
-
-fn request(addr: &str, method: &str, path: &str, token: &str, body: &str) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
 
 #[test]
@@ -69,7 +54,8 @@ fn no_secret_appears_in_any_output_at_trace_level() {
         &["chat", "--model", "other/m", "-m", "unreachable provider"],
     ] {
         let mut command = context.pincer(args);
-        with_secrets(&mut command, &twin);
+        twin.configure(&mut command);
+        command.envs(secrets());
         let output = command.output().unwrap();
         outputs.push((args.join(" "), text(&output)));
     }
@@ -79,41 +65,31 @@ fn no_secret_appears_in_any_output_at_trace_level() {
         outputs[5].1
     );
 
-    let mut command = context.pincer(&["gateway", "--port", "0"]);
-    with_secrets(&mut command, &twin);
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("pincer gateway listening on http://")
-        .unwrap()
-        .to_owned();
+    let gateway = GatewayProcess::start(&context, &twin, &secrets());
     let body =
         r#"{"model": "default", "messages": [{"role": "user", "content": "through the gateway"}]}"#;
-    let ok = request(&addr, "POST", "/v1/chat/completions", GATEWAY_TOKEN, body);
+    let ok = http(
+        &gateway.addr,
+        "POST",
+        "/v1/chat/completions",
+        Some(GATEWAY_TOKEN),
+        body,
+    );
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
-    let wrong = request(&addr, "GET", "/v1/models", "not-the-token", "");
+    let wrong = http(
+        &gateway.addr,
+        "GET",
+        "/v1/models",
+        Some("not-the-token"),
+        "",
+    );
     assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
-    let metrics = request(&addr, "GET", "/metrics", GATEWAY_TOKEN, "");
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let output = child.wait_with_output().unwrap();
+    let metrics = http(&gateway.addr, "GET", "/metrics", None, "");
+    let output = gateway.terminate();
     assert!(output.status.success());
     let logs = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(logs.lines().count() > 50, "trace logging was on");
-    outputs.push((
-        "gateway".to_owned(),
-        format!("{line}{rest}{logs}{ok}{wrong}{metrics}"),
-    ));
+    outputs.push(("gateway".to_owned(), format!("{logs}{ok}{wrong}{metrics}")));
 
     for (command, output) in &outputs {
         for secret in [SECRET, SESSION, GATEWAY_TOKEN, API_KEY] {

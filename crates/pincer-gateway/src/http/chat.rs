@@ -118,25 +118,12 @@ pub async fn completions(
 ) -> Response {
     let started = Instant::now();
     let id = response_id();
-    let streamed = body
-        .as_ref()
-        .ok()
-        .is_some_and(|b| serde_json::from_slice::<StreamFlag>(b).is_ok_and(|f| f.stream));
-    let record = RequestRecord::start(state.metrics.clone(), started, streamed);
     let mut model = String::new();
-    let mut response = answer(&state, &headers, body, &id, started, record, &mut model)
+    let mut response = answer(&state, &headers, body, &id, started, &mut model)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(Served { id, model });
     response
-}
-
-/// Only the `stream` flag, read before the full parse so that even a rejected request is
-/// counted as streamed or not.
-#[derive(serde::Deserialize)]
-struct StreamFlag {
-    #[serde(default)]
-    stream: bool,
 }
 
 /// Counts the failure and passes the error on.
@@ -161,13 +148,16 @@ async fn answer(
     body: Result<Bytes, BytesRejection>,
     id: &str,
     started: Instant,
-    mut record: RequestRecord,
     model: &mut String,
 ) -> Result<Response, GatewayError> {
     let mut request = match parse(headers, body) {
         Ok(request) => request,
-        Err(error) => return Err(fail(record, error)),
+        Err(error) => {
+            let record = RequestRecord::start(state.metrics.clone(), started, false);
+            return Err(fail(record, error));
+        }
     };
+    let mut record = RequestRecord::start(state.metrics.clone(), started, request.stream);
     if state.log_contents {
         tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
     }

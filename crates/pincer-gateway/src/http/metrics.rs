@@ -182,8 +182,7 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
-        self.catalog_models
-            .set(i64::try_from(models).unwrap_or(i64::MAX));
+        self.catalog_size(models);
     }
 
     /// Sets the number of models served.

@@ -166,7 +166,8 @@ pub fn document() -> Value {
     })
 }
 
-/// The handler.
-pub async fn serve() -> Json<Value> {
-    Json(document())
+/// The handler; the document is built on first request.
+pub async fn serve() -> Json<&'static Value> {
+    static DOCUMENT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(document);
+    Json(&DOCUMENT)
 }
