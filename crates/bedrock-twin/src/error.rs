@@ -140,6 +140,16 @@ impl AwsError {
         )
     }
 
+    /// 403 `AccessDeniedException` for an action the caller's policy does not allow.
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "AccessDeniedException",
+            Namespace::Bedrock,
+            message,
+        )
+    }
+
     /// 403 `UnrecognizedClientException`.
     pub fn unrecognized_client() -> Self {
         Self::new(

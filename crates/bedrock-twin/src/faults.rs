@@ -104,10 +104,12 @@ pub enum Fault {
         /// How many deltas go out first.
         after: u32,
     },
-    /// No bytes for `secs` seconds after `messageStart`.
+    /// No bytes for `secs` seconds after `messageStart`, or after `after` content deltas.
     Stall {
         /// Seconds of silence.
         secs: u64,
+        /// Content deltas sent before the silence (`stall:SECS:N`; none by default).
+        after: u32,
     },
     /// `ms` milliseconds before every delta.
     Slow {
@@ -119,12 +121,16 @@ pub enum Fault {
         /// How many failures.
         failures: u32,
     },
+    /// The connection is closed before any byte of a response.
+    Hangup,
+    /// 403 `AccessDeniedException`, as for a caller whose IAM policy lacks the action.
+    Deny,
 }
 
 /// A fault name that is not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown fault `{0}` (expected throttle, 5xx[:500|503], midstream-<exception>[:N], reset[:N], stall[:SECS], slow[:MS], fail-first[:N])"
+    "unknown fault `{0}` (expected throttle, 5xx[:500|503], midstream-<exception>[:N], reset[:N], stall[:SECS[:N]], slow[:MS], fail-first[:N], hangup, deny)"
 )]
 pub struct UnknownFault(pub String);
 
@@ -151,11 +157,23 @@ impl FromStr for Fault {
                 _ => Err(bad()),
             },
             "reset" => Ok(Self::Reset { after: small(1)? }),
-            "stall" => Ok(Self::Stall { secs: num(30)? }),
+            "stall" => {
+                // `stall:SECS` or `stall:SECS:AFTER`.
+                let (secs, after) = match arg.map(|a| a.split_once(':')) {
+                    Some(Some((secs, after))) => (
+                        secs.parse().map_err(|_| bad())?,
+                        after.parse().map_err(|_| bad())?,
+                    ),
+                    _ => (num(30)?, 0),
+                };
+                Ok(Self::Stall { secs, after })
+            }
             "slow" => Ok(Self::Slow { ms: num(100)? }),
             "fail-first" => Ok(Self::FailFirst {
                 failures: small(1)?,
             }),
+            "hangup" => Ok(Self::Hangup),
+            "deny" => Ok(Self::Deny),
             other => {
                 let exception = other
                     .strip_prefix("midstream-")
@@ -188,10 +206,15 @@ impl FailCounters {
     }
 }
 
-/// Applies the faults that answer before any body: throttle, 5xx and fail-first.
+/// Applies the faults that answer before any body: throttle, 5xx, deny and fail-first.
+/// (`hangup` is answered by [`hangup`]: it has no response at all.)
 pub fn pre_response(fault: Fault, counters: &FailCounters, key: &str) -> Result<(), AwsError> {
     match fault {
         Fault::Throttle => Err(AwsError::throttling()),
+        Fault::Deny => Err(AwsError::access_denied(
+            "User: arn:aws:iam::123456789012:user/twin is not authorized to perform this action \
+             because no identity-based policy allows it",
+        )),
         Fault::ServerError(503) => Err(AwsError::service_unavailable()),
         Fault::ServerError(_) => Err(AwsError::internal()),
         Fault::FailFirst { failures } if counters.should_fail(key, failures) => {
@@ -199,6 +222,15 @@ pub fn pre_response(fault: Fault, counters: &FailCounters, key: &str) -> Result<
         }
         _ => Ok(()),
     }
+}
+
+/// A "response" that closes the connection before its status line is written: the body fails
+/// on its first poll, so the server drops the connection with nothing flushed.
+pub fn hangup() -> axum::response::Response {
+    let failing = futures_util::stream::iter([Err::<bytes::Bytes, std::io::Error>(
+        std::io::Error::other("connection closed by fault injection"),
+    )]);
+    axum::response::IntoResponse::into_response(axum::body::Body::from_stream(failing))
 }
 
 /// Reads the fault header of a request.
@@ -287,8 +319,18 @@ mod tests {
             "fail-first:2".parse::<Fault>().unwrap(),
             Fault::FailFirst { failures: 2 }
         );
+        assert_eq!("hangup".parse::<Fault>().unwrap(), Fault::Hangup);
+        assert_eq!("deny".parse::<Fault>().unwrap(), Fault::Deny);
         assert!("midstream-bogus".parse::<Fault>().is_err());
         assert!("stall:x".parse::<Fault>().is_err());
+        assert_eq!(
+            "stall:5:2".parse::<Fault>().unwrap(),
+            Fault::Stall { secs: 5, after: 2 }
+        );
+        assert_eq!(
+            "stall".parse::<Fault>().unwrap(),
+            Fault::Stall { secs: 30, after: 0 }
+        );
     }
 
     #[test]

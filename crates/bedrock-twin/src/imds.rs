@@ -93,6 +93,11 @@ impl CredentialIssuer {
             .unwrap_or_else(|| AccessKey::new("", ""))
     }
 
+    /// How many credentials were handed out so far (each rotation mints one).
+    pub fn issued(&self) -> u64 {
+        self.serial.lock().map(|s| *s).unwrap_or(0)
+    }
+
     /// Replaces the current credentials now (the old ones stay valid until they expire).
     pub fn rotate(&self, now: SystemTime) -> AccessKey {
         let fresh = self.mint(now);

@@ -157,7 +157,7 @@ impl Twin {
             config.knobs,
             config.vectors_dir,
         ));
-        let streams = state.streams.clone();
+        let shared = state.clone();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
 
@@ -182,6 +182,7 @@ impl Twin {
             None => None,
         };
 
+        let credentials = issuer.clone();
         let imds_url = match config.imds_port {
             Some(port) => {
                 let (addr, task) = serve(
@@ -211,7 +212,8 @@ impl Twin {
             ecs_url,
             stop: stop_tx,
             tasks,
-            streams,
+            state: shared,
+            credentials,
         })
     }
 }
@@ -257,13 +259,28 @@ pub struct RunningTwin {
     ecs_url: Option<String>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    streams: Arc<state::StreamStats>,
+    state: Arc<state::AppState>,
+    credentials: Arc<imds::CredentialIssuer>,
 }
 
 impl RunningTwin {
     /// How many event streams were started, sent to their end, and abandoned by their client.
     pub fn stream_counts(&self) -> state::StreamCounts {
-        self.streams.counts()
+        self.state.streams.counts()
+    }
+
+    /// How many temporary credentials the IMDS and ECS endpoints have minted (rotations
+    /// included).
+    pub fn credentials_issued(&self) -> u64 {
+        self.credentials.issued()
+    }
+
+    /// Applies `fault` to every control-plane request (discovery: model and profile listings)
+    /// from now on, or stops doing so (`None`). Runtime requests are not affected.
+    pub fn set_control_fault(&self, fault: Option<Fault>) {
+        if let Ok(mut slot) = self.state.control_fault.lock() {
+            *slot = fault;
+        }
     }
 
     /// Base URL of the Bedrock API, e.g. `http://127.0.0.1:41234`.

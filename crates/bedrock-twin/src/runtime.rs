@@ -82,6 +82,7 @@ async fn handle(
     let mut fault = ctx.fault;
     match directive {
         Directive::Replay(path) => return replay::serve(state.vectors_dir.as_deref(), path).await,
+        Directive::Fault(Fault::Hangup) => return Ok(faults::hangup()),
         Directive::Fault(f) => {
             faults::pre_response(f, &state.fail_counters, &format!("{f:?}|{}", ctx.fault_key))?;
             fault = Some(f);
@@ -148,7 +149,7 @@ async fn converse_answer(
             ))]);
             return Ok(Body::from_stream(failing).into_response());
         }
-        Some(Fault::Stall { secs }) => tokio::time::sleep(Duration::from_secs(secs)).await,
+        Some(Fault::Stall { secs, .. }) => tokio::time::sleep(Duration::from_secs(secs)).await,
         _ => {}
     }
     let total = delay.saturating_mul(u32::try_from(deltas).unwrap_or(u32::MAX));
@@ -191,8 +192,9 @@ fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> 
         } else {
             Duration::ZERO
         };
-        if i == 1
-            && let Some(Fault::Stall { secs }) = fault
+        // The silence comes after `messageStart`, or before the delta after the first `after`.
+        if let Some(Fault::Stall { secs, after }) = fault
+            && ((after == 0 && i == 1) || (after > 0 && frame.is_delta && sent_deltas == after + 1))
         {
             wait += Duration::from_secs(secs);
         }

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use crate::auth::AuthRequest;
 use crate::control;
 use crate::error::AwsError;
-use crate::faults::{self, FAULT_KEY_HEADER};
+use crate::faults::{self, FAULT_KEY_HEADER, Fault};
 use crate::runtime;
 use crate::state::{AppState, RequestCtx, request_id};
 
@@ -51,7 +51,16 @@ async fn unknown_operation() -> AwsError {
 
 async fn authenticate(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let serial = state.next_request();
+    if is_runtime(req.uri().path()) {
+        state.streams.invoked();
+    }
     let mut response = match admit(&state, req, serial).await {
+        Ok(req)
+            if req.extensions().get::<RequestCtx>().and_then(|c| c.fault)
+                == Some(Fault::Hangup) =>
+        {
+            return faults::hangup();
+        }
         Ok(req) => next.run(req).await,
         Err(err) => err.into_response(),
     };
@@ -59,6 +68,12 @@ async fn authenticate(State(state): State<Arc<AppState>>, req: Request, next: Ne
         response.headers_mut().insert("x-amzn-requestid", id);
     }
     response
+}
+
+/// Whether a path is a runtime operation (`Converse`, `ConverseStream`) rather than the control
+/// plane.
+fn is_runtime(path: &str) -> bool {
+    path.starts_with("/model/")
 }
 
 async fn admit(state: &AppState, req: Request, serial: u64) -> Result<Request, AwsError> {
@@ -80,7 +95,16 @@ async fn admit(state: &AppState, req: Request, serial: u64) -> Result<Request, A
         },
         SystemTime::now(),
     )?;
-    let fault = faults::from_headers(&parts.headers)?.or(state.global_fault);
+    let mut fault = faults::from_headers(&parts.headers)?.or(state.global_fault);
+    if !is_runtime(parts.uri.path()) {
+        if let Some(control) = state.control_fault() {
+            fault = Some(control);
+        }
+        // A stalled control plane answers late, then normally (the client's deadline decides).
+        if let Some(Fault::Stall { secs, .. }) = fault {
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+        }
+    }
     let fault_key = format!(
         "{}|{}|{}",
         caller.label(),

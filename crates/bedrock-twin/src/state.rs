@@ -1,8 +1,8 @@
 //! Shared state of a running twin.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::auth::KeyStore;
 use crate::catalogue::Catalogue;
@@ -20,6 +20,8 @@ pub(crate) struct AppState {
     pub(crate) cache: PromptCache,
     pub(crate) vectors_dir: Option<PathBuf>,
     pub(crate) streams: Arc<StreamStats>,
+    /// A fault for the control plane only (discovery), switchable while running.
+    pub(crate) control_fault: Mutex<Option<Fault>>,
     requests: AtomicU64,
 }
 
@@ -27,6 +29,7 @@ pub(crate) struct AppState {
 /// the client abandoned (closed the connection) before the end.
 #[derive(Debug, Default)]
 pub struct StreamStats {
+    invocations: AtomicU64,
     listings: AtomicU64,
     started: AtomicU64,
     completed: AtomicU64,
@@ -36,6 +39,9 @@ pub struct StreamStats {
 /// A snapshot of [`StreamStats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StreamCounts {
+    /// `Converse` and `ConverseStream` requests received, failed ones and retries included:
+    /// the number of upstream attempts a client made.
+    pub invocations: u64,
     /// `ListFoundationModels` calls answered (discovery runs).
     pub listings: u64,
     /// Streams begun.
@@ -50,11 +56,16 @@ impl StreamStats {
     /// The counts now.
     pub fn counts(&self) -> StreamCounts {
         StreamCounts {
+            invocations: self.invocations.load(Ordering::Relaxed),
             listings: self.listings.load(Ordering::Relaxed),
             started: self.started.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
             abandoned: self.abandoned.load(Ordering::Relaxed),
         }
+    }
+
+    pub(crate) fn invoked(&self) {
+        self.invocations.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn listed(&self) {
@@ -112,8 +123,14 @@ impl AppState {
             cache: PromptCache::default(),
             vectors_dir,
             streams: Arc::new(StreamStats::default()),
+            control_fault: Mutex::new(None),
             requests: AtomicU64::new(0),
         }
+    }
+
+    /// The control-plane fault now in force.
+    pub(crate) fn control_fault(&self) -> Option<Fault> {
+        self.control_fault.lock().ok().and_then(|f| *f)
     }
 
     /// A fresh request number.

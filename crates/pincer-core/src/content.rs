@@ -64,6 +64,26 @@ pub struct Image {
     pub data: Vec<u8>,
 }
 
+impl Image {
+    /// The media type of `data` read from its first bytes, when it is one of the formats
+    /// Bedrock accepts (PNG, JPEG, GIF, WebP). Declared types are not trusted: a file named
+    /// `.png` or a `data:image/png` URL may hold anything.
+    pub fn sniff(data: &[u8]) -> Option<&'static str> {
+        if data.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]) {
+            Some("image/png")
+        } else if data.starts_with(&[0xff, 0xd8, 0xff]) {
+            Some("image/jpeg")
+        } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+            Some("image/gif")
+        } else if data.len() >= 12 && data.starts_with(b"RIFF") && data.get(8..12) == Some(b"WEBP")
+        {
+            Some("image/webp")
+        } else {
+            None
+        }
+    }
+}
+
 /// A model's answer, as it was streamed, with how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssistantMessage {
@@ -234,5 +254,23 @@ mod base64_bytes {
     ) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(deserializer)?;
         STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::Image;
+
+    #[test]
+    fn formats_are_read_from_the_bytes() {
+        let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0];
+        assert_eq!(Image::sniff(&png), Some("image/png"));
+        assert_eq!(Image::sniff(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));
+        assert_eq!(Image::sniff(b"GIF89a...."), Some("image/gif"));
+        assert_eq!(Image::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(Image::sniff(b"RIFF\0\0\0\0WAVEfmt "), None);
+        assert_eq!(Image::sniff(b"hello world"), None);
+        assert_eq!(Image::sniff(b""), None);
+        assert_eq!(Image::sniff(&png[..4]), None);
     }
 }

@@ -110,6 +110,8 @@ pub struct CatalogError {
     pub error: ProviderError,
     /// Warnings gathered before the failure (e.g. a corrupt cache was ignored).
     pub warnings: Vec<String>,
+    /// Discovery's report, with the error.
+    pub report: Box<DiscoveryReport>,
 }
 
 /// The catalog and how it was built.
@@ -156,6 +158,28 @@ impl Catalog {
             entries: merge_entries(inputs.options, &discovered),
             discovery: report,
         })
+    }
+
+    /// For a long-running server: like [`build`](Self::build), but when forced discovery fails
+    /// with nothing cached, the configured models are still served (the error stays in the
+    /// report and the background refresh keeps trying), so an outage of the control plane never
+    /// keeps the server from starting or takes a configured model away.
+    pub async fn build_for_serving(inputs: CatalogInputs<'_>) -> Self {
+        let options = inputs.options;
+        match Self::build(inputs).await {
+            Ok(catalog) => catalog,
+            Err(failed) => {
+                let mut report = *failed.report;
+                report.warnings.push(format!(
+                    "model discovery failed ({}); serving the configured models until a refresh succeeds",
+                    failed.error
+                ));
+                Self {
+                    entries: merge_entries(options, &[]),
+                    discovery: report,
+                }
+            }
+        }
     }
 
     /// The entries served (not hidden by discovery).
@@ -297,7 +321,8 @@ async fn discover(
                 }
                 None if settings.enabled == Some(true) => Err(CatalogError {
                     error,
-                    warnings: report.warnings,
+                    warnings: report.warnings.clone(),
+                    report: Box::new(report),
                 }),
                 None => {
                     report.warnings.push(format!(

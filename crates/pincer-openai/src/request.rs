@@ -259,8 +259,15 @@ pub fn data_url(url: &str, param: &str) -> Result<Image, RequestError> {
     let data = STANDARD
         .decode(data.trim())
         .map_err(|e| reject(param, format!("invalid base64: {e}")))?;
+    // The bytes decide the format; a declared type that disagrees is corrected.
+    let Some(actual) = Image::sniff(&data) else {
+        return Err(reject(
+            param,
+            format!("the data is not a PNG, JPEG, GIF or WebP image (declared `{media_type}`)"),
+        ));
+    };
     Ok(Image {
-        media_type: media_type.to_owned(),
+        media_type: actual.to_owned(),
         data,
     })
 }

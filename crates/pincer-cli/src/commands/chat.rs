@@ -135,15 +135,7 @@ fn candidates(config: &Config, explicit: Option<&str>) -> Result<Vec<Resolved>> 
 
 fn read_image(path: &Path) -> Result<Image> {
     let data = std::fs::read(path).with_context(|| format!("reading image {}", path.display()))?;
-    let media_type = if data.starts_with(&[0x89, b'P', b'N', b'G']) {
-        "image/png"
-    } else if data.starts_with(&[0xff, 0xd8, 0xff]) {
-        "image/jpeg"
-    } else if data.starts_with(b"GIF8") {
-        "image/gif"
-    } else if data.len() > 12 && data.starts_with(b"RIFF") && &data[8..12] == b"WEBP" {
-        "image/webp"
-    } else {
+    let Some(media_type) = Image::sniff(&data) else {
         return Err(UsageError(format!(
             "{} is not a png, jpeg, gif or webp image",
             path.display()

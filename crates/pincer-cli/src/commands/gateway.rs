@@ -17,7 +17,7 @@ use pincer_gateway::providers::Providers;
 use pincer_gateway::refresh::Refresher;
 
 use crate::cli::GatewayArgs;
-use crate::commands::models::{AWS_DEADLINE, home_of, load_catalog};
+use crate::commands::models::{AWS_DEADLINE, home_of, load_serving_catalog};
 use crate::exit::{ExitStatus, UsageError};
 use crate::printer::Printer;
 
@@ -48,7 +48,7 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (setup, catalog) = load_catalog(&config, &location.path, false, printer).await?;
+        let (setup, catalog) = load_serving_catalog(&config, &location.path, printer).await?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("listening on {addr}"))?;

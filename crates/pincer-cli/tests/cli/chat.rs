@@ -331,3 +331,59 @@ fn retry_budget_and_stall_timeout_are_flags() {
         String::from_utf8_lossy(&stalled.stderr)
     );
 }
+
+#[test]
+fn upstream_faults_are_retried_before_output_and_reported_after_it() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    let haiku = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0";
+    let run = |fault: &str| {
+        let before = twin.stream_counts().invocations;
+        let mut command = context.pincer(&[
+            "chat",
+            "--model",
+            &format!("{haiku}~{fault}"),
+            "--max-attempts",
+            "3",
+            "-m",
+            "a fairly long prompt whose answer streams in several deltas",
+        ]);
+        twin.configure(&mut command);
+        let output = command.output().unwrap();
+        let attempts = twin.stream_counts().invocations - before;
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            attempts,
+        )
+    };
+    // Before any output: every attempt of the budget is used, then a typed error.
+    for (fault, message) in [
+        ("throttle", "throttled"),
+        ("5xx:500", "unavailable"),
+        ("5xx:503", "unavailable"),
+        ("hangup", "could not reach Bedrock"),
+    ] {
+        let (code, stdout, stderr, attempts) = run(fault);
+        assert_eq!(code, Some(1), "{fault}: {stderr}");
+        assert_eq!(attempts, 3, "{fault}");
+        assert!(stdout.trim().is_empty(), "{fault}: {stdout}");
+        assert!(stderr.contains(message), "{fault}: {stderr}");
+    }
+    // After output: the partial answer stays on stdout, the error follows, no retry.
+    for (fault, message) in [
+        ("midstream-modelStreamErrorException:2", "interrupted"),
+        ("midstream-throttlingException:2", "throttled"),
+        ("midstream-internalServerException:2", "unavailable"),
+        ("midstream-serviceUnavailableException:2", "unavailable"),
+        ("midstream-validationException:2", "invalid"),
+        ("reset:2", "interrupted"),
+    ] {
+        let (code, stdout, stderr, attempts) = run(fault);
+        assert_eq!(code, Some(1), "{fault}: {stderr}");
+        assert_eq!(attempts, 1, "{fault}");
+        assert!(stdout.contains("a fairly"), "{fault}: {stdout}");
+        assert!(stderr.to_lowercase().contains(message), "{fault}: {stderr}");
+    }
+}

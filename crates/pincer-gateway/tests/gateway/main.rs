@@ -24,10 +24,20 @@ use pincer_gateway::refresh::Refresher;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+mod faults;
 mod images;
 mod operation;
 
 const CLAUDE: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const HAIKU: &str = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0";
+
+/// The value of the metric line that starts with `prefix` (name and labels).
+fn metric(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|line| line.starts_with(prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
 
 struct Gateway {
     url: String,
@@ -39,19 +49,88 @@ struct Gateway {
     _home: tempfile::TempDir,
 }
 
+/// How a test gateway is set up; `Setup::new(config)` gives the defaults.
+struct Setup<'a> {
+    config: &'a str,
+    token: Option<&'a str>,
+    grace: Duration,
+    twin: TwinConfig,
+    credentials: Credentials,
+    bedrock: BedrockOptions,
+    deadline: Duration,
+    /// A fault on the twin's control plane from the start.
+    control_fault: Option<bedrock_twin::Fault>,
+}
+
+/// Where the gateway's AWS credentials come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    EnvKeys,
+    /// The twin's IMDSv2 endpoint (an EC2 instance role), nothing in the environment.
+    InstanceRole,
+    /// The twin's ECS container-credentials endpoint.
+    Container,
+}
+
+impl<'a> Setup<'a> {
+    fn new(config: &'a str) -> Self {
+        Self {
+            config,
+            token: None,
+            grace: Duration::from_secs(5),
+            twin: TwinConfig::default(),
+            credentials: Credentials::EnvKeys,
+            bedrock: BedrockOptions {
+                initial_backoff: Duration::from_millis(5),
+                max_attempts: 2,
+                ..BedrockOptions::default()
+            },
+            deadline: Duration::from_secs(10),
+            control_fault: None,
+        }
+    }
+}
+
 impl Gateway {
     async fn start(config: &str, token: Option<&str>) -> Self {
-        Self::start_with_grace(config, token, Duration::from_secs(5)).await
+        Self::launch(Setup {
+            token,
+            ..Setup::new(config)
+        })
+        .await
     }
 
     async fn start_with_grace(config: &str, token: Option<&str>, grace: Duration) -> Self {
-        let twin = Twin::start(TwinConfig::default()).await.unwrap();
-        let env: HashMap<String, String> = [
-            ("AWS_ACCESS_KEY_ID", bedrock_twin::DEFAULT_ACCESS_KEY_ID),
-            (
-                "AWS_SECRET_ACCESS_KEY",
-                bedrock_twin::DEFAULT_SECRET_ACCESS_KEY,
-            ),
+        Self::launch(Setup {
+            token,
+            grace,
+            ..Setup::new(config)
+        })
+        .await
+    }
+
+    async fn launch(setup: Setup<'_>) -> Self {
+        let Setup {
+            config,
+            token,
+            grace,
+            twin,
+            credentials,
+            bedrock,
+            deadline,
+            control_fault,
+        } = setup;
+        let twin_config = TwinConfig {
+            imds_port: (credentials == Credentials::InstanceRole).then_some(0),
+            ecs_port: (credentials == Credentials::Container).then_some(0),
+            ecs_auth_token: (credentials == Credentials::Container)
+                .then(|| "ecs-test-token".to_owned()),
+            ..twin
+        };
+        let twin = Twin::start(twin_config).await.unwrap();
+        twin.set_control_fault(control_fault);
+        let mut env: HashMap<String, String> = [
             ("AWS_REGION", "us-east-1"),
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", twin.url()),
             ("AWS_ENDPOINT_URL_BEDROCK", twin.url()),
@@ -65,32 +144,50 @@ impl Gateway {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+        let mut set = |k: &str, v: &str| env.insert(k.to_owned(), v.to_owned());
+        match credentials {
+            Credentials::EnvKeys => {
+                set("AWS_ACCESS_KEY_ID", bedrock_twin::DEFAULT_ACCESS_KEY_ID);
+                set(
+                    "AWS_SECRET_ACCESS_KEY",
+                    bedrock_twin::DEFAULT_SECRET_ACCESS_KEY,
+                );
+            }
+            Credentials::InstanceRole => {
+                set("AWS_EC2_METADATA_DISABLED", "false");
+                set(
+                    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                    twin.imds_url().unwrap(),
+                );
+            }
+            Credentials::Container => {
+                set(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    twin.ecs_url().unwrap(),
+                );
+                set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-test-token");
+            }
+        }
         let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let loader = aws_config::defaults(BehaviorVersion::latest()).env(Env::from_slice(&pairs));
         let setup = load_with(loader, None, &env).await;
         let options = pincer_config::validate::parse(config, "test config").unwrap();
         let home = tempfile::tempdir().unwrap();
-        let catalog = Catalog::build(CatalogInputs {
+        let catalog = Catalog::build_for_serving(CatalogInputs {
             options: &options,
             pincer_home: home.path(),
             aws: &setup,
             env: &env,
             refresh: false,
-            deadline: Duration::from_secs(10),
+            deadline,
         })
-        .await
-        .unwrap();
-        let bedrock = BedrockOptions {
-            initial_backoff: Duration::from_millis(5),
-            max_attempts: 2,
-            ..BedrockOptions::default()
-        };
+        .await;
         let refresher = Refresher {
             options: options.clone(),
             pincer_home: home.path().to_owned(),
             aws: setup.clone(),
             env: Arc::new(env),
-            deadline: Duration::from_secs(10),
+            deadline,
         };
         let state = Arc::new(GatewayState::new(
             options,

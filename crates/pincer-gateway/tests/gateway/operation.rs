@@ -3,16 +3,6 @@
 
 use super::*;
 
-const HAIKU: &str = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0";
-
-/// The value of the metric line that starts with `prefix` (name and labels).
-fn metric(text: &str, prefix: &str) -> Option<f64> {
-    text.lines()
-        .find(|line| line.starts_with(prefix))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
 #[tokio::test]
 async fn metrics_count_requests_tokens_cost_and_errors() {
     let gateway = Gateway::start(DISCOVERY_ON, None).await;
@@ -184,6 +174,70 @@ async fn bad_bodies_get_clear_openai_errors() {
         .await
         .unwrap();
     assert_eq!(nested.status(), 400);
+    // Deep nesting inside a field that takes any JSON (tool parameters).
+    let deep_schema = format!(
+        r#"{{"model": "{CLAUDE}", "messages": [{{"role": "user", "content": "x"}}],
+            "tools": [{{"type": "function", "function": {{"name": "f", "parameters": {}{}}}}}]}}"#,
+        r#"{"a":"#.repeat(5_000),
+        "}".repeat(5_000)
+    );
+    let nested = raw("application/json", deep_schema.into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nested.status(), 400);
+    let error: Value = nested.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("recursion limit"),
+        "{error}"
+    );
+
+    // Each of these is refused with a 4xx that says what and where.
+    let not_an_image = "data:image/png;base64,aGVsbG8gd29ybGQ=";
+    let cases = [
+        (
+            json!({"model": CLAUDE, "max_tokens": 1_000_000_000_000u64, "messages": [{"role": "user", "content": "x"}]}),
+            "max_tokens",
+        ),
+        (
+            json!({"model": CLAUDE, "max_tokens": -1, "messages": [{"role": "user", "content": "x"}]}),
+            "max_tokens",
+        ),
+        (
+            json!({"model": CLAUDE, "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "what is this?"},
+                {"type": "image_url", "image_url": {"url": not_an_image}}]}]}),
+            "image",
+        ),
+        (
+            json!({"model": CLAUDE, "messages": [{"role": "user", "content": [
+                {"type": "image_url", "image_url": {"url": "data:text/plain;base64,aGVsbG8="}}]}]}),
+            "image",
+        ),
+        (
+            json!({"model": CLAUDE, "messages": [{"role": "user", "content": [
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@not base64@@"}}]}]}),
+            "base64",
+        ),
+    ];
+    // A max_tokens above the model's limit (but a valid number) is clamped to the limit.
+    let above_limit = gateway
+        .post(json!({"model": CLAUDE, "max_tokens": 4_000_000, "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(above_limit.status(), 200);
+    for (body, needle) in cases {
+        let response = gateway.post(body.clone()).send().await.unwrap();
+        let status = response.status();
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(status, 400, "{body}: {error}");
+        let message = error["error"]["message"].as_str().unwrap().to_lowercase();
+        assert!(message.contains(needle), "{body}: {error}");
+    }
     gateway.stop().await;
 }
 

@@ -30,18 +30,42 @@ pub(crate) async fn load_catalog(
     refresh: bool,
     printer: &Printer,
 ) -> Result<(AwsSetup, Catalog)> {
+    load(config, config_path, refresh, false, printer).await
+}
+
+/// The catalog a long-running server starts with: a forced discovery that fails leaves the
+/// configured models (with a warning) rather than an error.
+pub(crate) async fn load_serving_catalog(
+    config: &Config,
+    config_path: &Path,
+    printer: &Printer,
+) -> Result<(AwsSetup, Catalog)> {
+    load(config, config_path, false, true, printer).await
+}
+
+async fn load(
+    config: &Config,
+    config_path: &Path,
+    refresh: bool,
+    serving: bool,
+    printer: &Printer,
+) -> Result<(AwsSetup, Catalog)> {
     let setup = aws::load(config.options.discovery().region.as_deref()).await;
     let spinner = printer.spinner(format!("discovering Bedrock models in {}", setup.region));
     let home = home_of(config_path);
-    let catalog = Catalog::build(CatalogInputs {
+    let inputs = CatalogInputs {
         options: &config.options,
         pincer_home: &home,
         aws: &setup,
         env: &ProcessEnvironment,
         refresh,
         deadline: AWS_DEADLINE,
-    })
-    .await;
+    };
+    let catalog = if serving {
+        Ok(Catalog::build_for_serving(inputs).await)
+    } else {
+        Catalog::build(inputs).await
+    };
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
