@@ -18,6 +18,7 @@ mod overhead;
 mod procs;
 mod report;
 mod setup;
+mod soak;
 mod streams;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ enum Scenario {
     Streams,
     Cli,
     Micro,
+    /// The soak run (not part of `all`): steady mixed load with injected faults.
+    Soak,
     /// Internal: the bare proxy of the floor measurement (`--upstream URL`).
     #[value(hide = true)]
     Proxy,
@@ -84,6 +87,15 @@ struct Args {
     /// Upstream of the internal `proxy` mode.
     #[arg(long, hide = true)]
     upstream: Option<String>,
+    /// Minutes of the soak run.
+    #[arg(long, default_value_t = 10.0)]
+    soak_minutes: f64,
+    /// Requests per second of the soak run.
+    #[arg(long, default_value_t = 50)]
+    soak_rate: u32,
+    /// One soak request in this many carries an injected fault (20: 5 %).
+    #[arg(long, default_value_t = 20)]
+    fault_every: u64,
     /// Virtualenv for LiteLLM (created and installed from PyPI when missing).
     #[arg(long, default_value = "target/bench/litellm-venv")]
     litellm_venv: PathBuf,
@@ -95,7 +107,8 @@ enum Compare {
 }
 
 fn wants(args: &Args, scenario: Scenario) -> bool {
-    args.scenarios.contains(&Scenario::All) || args.scenarios.contains(&scenario)
+    let in_all = scenario != Scenario::Soak && args.scenarios.contains(&Scenario::All);
+    in_all || args.scenarios.contains(&scenario)
 }
 
 /// Pincer's gateway, and the compared ones, in front of the twin at `twin_url`.
@@ -214,6 +227,16 @@ async fn run(args: Args) -> Result<Report> {
     if wants(&args, Scenario::Micro) {
         micro::report(&args.criterion_dir, &mut report)?;
     }
+    if wants(&args, Scenario::Soak) {
+        let passed = soak::Soak {
+            duration: Duration::from_secs_f64(args.soak_minutes.max(0.1) * 60.0),
+            rate: args.soak_rate.max(1),
+            fault_every: args.fault_every.max(2),
+        }
+        .run(&bins, &mut report)
+        .await?;
+        report.failed |= !passed;
+    }
     Ok(report)
 }
 
@@ -236,5 +259,6 @@ fn main() -> Result<()> {
         std::fs::write(&out, report.text())
             .with_context(|| format!("writing {}", out.display()))?;
     }
+    anyhow::ensure!(!report.failed, "a check of the run failed (see the report)");
     Ok(())
 }

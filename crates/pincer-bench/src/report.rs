@@ -8,6 +8,8 @@ use hdrhistogram::Histogram;
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     text: String,
+    /// A scenario's own check failed (the soak run's verdict); the program then exits non-zero.
+    pub(crate) failed: bool,
 }
 
 impl Report {

@@ -387,3 +387,37 @@ fn upstream_faults_are_retried_before_output_and_reported_after_it() {
         assert!(stderr.to_lowercase().contains(message), "{fault}: {stderr}");
     }
 }
+
+#[test]
+fn chat_never_waits_on_or_fails_with_discovery() {
+    use bedrock_twin::Fault;
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    context.write_config(&format!(
+        r#"{{ models: {{ bedrockDiscovery: {{ enabled: true }} }},
+             agents: {{ defaults: {{ model: {{ primary: "{CLAUDE}" }} }} }} }}"#
+    ));
+    for fault in [
+        Fault::Deny,
+        Fault::ServerError(503),
+        Fault::Throttle,
+        Fault::Stall { secs: 30, after: 0 },
+    ] {
+        twin.set_control_fault(Some(fault));
+        let started = std::time::Instant::now();
+        let mut command = context.pincer(&["chat", "-m", "still answering"]);
+        twin.configure(&mut command);
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{fault:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(String::from_utf8_lossy(&output.stdout).contains("still answering"));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{fault:?}"
+        );
+    }
+    assert_eq!(twin.stream_counts().listings, 0);
+}

@@ -132,6 +132,11 @@ impl TwinGuard {
         self.twin.as_ref().unwrap().stream_counts()
     }
 
+    /// Makes discovery (the control plane) fail with `fault` from now on, or recover (`None`).
+    pub fn set_control_fault(&self, fault: Option<bedrock_twin::Fault>) {
+        self.twin.as_ref().unwrap().set_control_fault(fault);
+    }
+
     pub fn imds_url(&self) -> String {
         self.twin.as_ref().unwrap().imds_url().unwrap().to_owned()
     }

@@ -111,3 +111,95 @@ fn refuses_an_open_address_without_a_token() {
         context.pincer(&["gateway", "--bind", "0.0.0.0", "--port", "0"])
     );
 }
+
+#[test]
+fn json_logs_and_contents_only_when_asked() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    context.write_config(
+        "{ models: { bedrockDiscovery: { enabled: true } }, gateway: { logContents: true } }",
+    );
+    let gateway = GatewayProcess::start(&context, &twin, &[("PINCER_LOG_FORMAT", "json")]);
+    let response = http(
+        &gateway.addr,
+        "POST",
+        "/v1/chat/completions",
+        None,
+        r#"{"model": "amazon-bedrock/us.amazon.nova-micro-v1:0", "messages": [{"role": "user", "content": "log me please"}]}"#,
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let output = gateway.terminate();
+    assert!(output.status.success(), "{output:?}");
+    let logs = String::from_utf8(output.stderr).unwrap();
+    // Every log line is one JSON object; the rest is the command's own message.
+    let (json, other): (Vec<&str>, Vec<&str>) = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .partition(|l| l.starts_with('{'));
+    assert_eq!(other, ["pincer gateway stopped"], "{logs}");
+    let lines: Vec<serde_json::Value> = json
+        .into_iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let access = lines
+        .iter()
+        .find(|l| l["target"] == "pincer_gateway::access")
+        .unwrap_or_else(|| panic!("an access log line: {logs}"));
+    assert_eq!(access["level"], "INFO", "{access}");
+    assert_eq!(access["fields"]["method"], "POST", "{access}");
+    assert_eq!(access["fields"]["status"], 200, "{access}");
+    assert_eq!(
+        access["fields"]["model"], "amazon-bedrock/us.amazon.nova-micro-v1:0",
+        "{access}"
+    );
+    assert!(access["fields"]["latency_ms"].is_number(), "{access}");
+    // With gateway.logContents, the request and the answer are logged, tied by the completion id.
+    let contents: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "pincer_gateway::contents")
+        .collect();
+    assert_eq!(contents.len(), 2, "{logs}");
+    assert!(
+        contents[0]["fields"]["request"]
+            .as_str()
+            .is_some_and(|r| r.contains("log me please")),
+        "{logs}"
+    );
+    assert!(
+        contents[1]["fields"]["answer"]
+            .as_str()
+            .is_some_and(|r| r.contains("log me please")),
+        "{logs}"
+    );
+    assert_eq!(contents[0]["fields"]["id"], contents[1]["fields"]["id"]);
+    assert_eq!(
+        contents[0]["fields"]["id"], access["fields"]["id"],
+        "{logs}"
+    );
+}
+
+#[test]
+fn starts_with_its_configured_models_while_discovery_is_denied() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    twin.set_control_fault(Some(bedrock_twin::Fault::Deny));
+    context.write_config(
+        r#"{ models: { bedrockDiscovery: { enabled: true },
+             providers: { "amazon-bedrock": { api: "bedrock-converse-stream", auth: "aws-sdk",
+               models: [{ id: "us.amazon.nova-micro-v1:0", name: "Nova Micro" }] } } } }"#,
+    );
+    let gateway = GatewayProcess::start(&context, &twin, &[]);
+    let response = http(
+        &gateway.addr,
+        "POST",
+        "/v1/chat/completions",
+        None,
+        r#"{"model": "amazon-bedrock/us.amazon.nova-micro-v1:0", "messages": [{"role": "user", "content": "configured"}]}"#,
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let output = gateway.terminate();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("access_denied"), "{stderr}");
+    assert!(stderr.contains("serving the configured models"), "{stderr}");
+}
