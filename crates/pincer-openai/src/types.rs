@@ -15,6 +15,7 @@ pub struct ChatCompletionRequest {
     /// `provider/model-id`, a bare id, or `default`.
     pub model: String,
     /// The conversation.
+    #[schemars(length(min = 1))]
     pub messages: Vec<ChatMessage>,
     /// Stream the answer as server-sent events.
     #[serde(default)]

@@ -2,6 +2,7 @@
 //! model facts (limits, reasoning, inputs, prices) as extra fields.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -95,8 +96,14 @@ pub async fn list(State(state): State<SharedState>) -> Json<ModelList> {
 /// One model, by key (`provider/model-id`; the path may contain `/`) or bare id.
 pub async fn get(
     State(state): State<SharedState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ModelObject>, GatewayError> {
+    // A rejected path (`%FF` is not UTF-8 once decoded) is an error in OpenAI's shape too, not
+    // axum's plain-text one.
+    let Path(id) = id.map_err(|rejection| GatewayError::BadRequest {
+        message: rejection.body_text(),
+        param: Some("id".to_owned()),
+    })?;
     let catalog = state.catalog();
     catalog
         .served()

@@ -40,6 +40,54 @@ fn error_response(description: &str) -> Value {
     json!({"description": description, "content": json_content(schema_ref("ErrorBody"))})
 }
 
+/// One server-sent event of a streamed answer. OpenAPI 3.1 has no `itemSchema` (3.2 has), so the
+/// `schema` of `text/event-stream` describes each event, as OpenAPI 3.2's `itemSchema` does and
+/// as OpenAPI 3.1 tools such as schemathesis read it: an object with the event's fields, whose
+/// `data` is JSON text of a chunk or of an error, or `[DONE]`.
+fn stream_event() -> Value {
+    let json_of = |name: &str, description: &str| {
+        json!({
+            "contentMediaType": "application/json",
+            "contentSchema": schema_ref(name),
+            "description": description,
+        })
+    };
+    json!({
+        "type": "object",
+        "description": "One server-sent event (this schema applies to each event of the stream, as OpenAPI 3.2's `itemSchema` would)",
+        "properties": {
+            "data": {
+                "type": "string",
+                "anyOf": [
+                    json_of("ChatCompletionChunk", "A `chat.completion.chunk`"),
+                    json_of("ErrorBody", "A failure after streaming began; the stream ends without `[DONE]`"),
+                    {"const": "[DONE]", "description": "The end of the stream"},
+                ],
+            },
+            "event": {"type": "string", "description": "Absent: every event is a `message`"},
+        },
+        "required": ["data"],
+    })
+}
+
+/// Requests that a gateway with a default model answers, whole and streamed.
+fn chat_examples() -> Value {
+    let messages = json!([
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hello!"},
+    ]);
+    json!({
+        "answer": {
+            "summary": "A whole answer from the default model",
+            "value": {"model": "default", "messages": messages, "max_tokens": 200},
+        },
+        "stream": {
+            "summary": "A streamed answer, with usage in a last chunk",
+            "value": {"model": "default", "messages": messages, "stream": true, "stream_options": {"include_usage": true}},
+        },
+    })
+}
+
 fn text_response(description: &str) -> Value {
     json!({"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}})
 }
@@ -89,7 +137,7 @@ pub fn document() -> Value {
             "description": "The answer: a `chat.completion`, or with `stream: true` server-sent events, each `data:` a `chat.completion.chunk` (see the ChatCompletionChunk schema), ending with `data: [DONE]`",
             "content": {
                 "application/json": {"schema": schema_ref("ChatCompletion")},
-                "text/event-stream": {"schema": {"type": "string"}},
+                "text/event-stream": {"schema": stream_event()},
             },
         }),
     );
@@ -111,7 +159,10 @@ pub fn document() -> Value {
                     "operationId": "createChatCompletion",
                     "summary": "Answer a conversation",
                     "security": [{"bearer": []}],
-                    "requestBody": {"required": true, "content": json_content(schema_ref("ChatCompletionRequest"))},
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": schema_ref("ChatCompletionRequest"),
+                        "examples": chat_examples(),
+                    }}},
                     "responses": chat_responses,
                 }
             },
@@ -135,11 +186,13 @@ pub fn document() -> Value {
                         "name": "id",
                         "in": "path",
                         "required": true,
-                        "description": "`provider/model-id` or a bare model id",
-                        "schema": {"type": "string"},
+                        "description": "`provider/model-id` (its `/` may stay unencoded) or a bare model id",
+                        "schema": {"type": "string", "minLength": 1},
+                        "example": "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0",
                     }],
                     "responses": {
                         "200": {"description": "The model", "content": json_content(schema_ref("ModelObject"))},
+                        "400": error_response("The id in the path is not valid (not UTF-8 once decoded)"),
                         "401": unauthorized,
                         "404": error_response("Unknown model"),
                     },

@@ -119,6 +119,177 @@ async fn the_openapi_document_describes_every_route_with_resolvable_schemas() {
     gateway.stop().await;
 }
 
+/// The OpenAPI document, from a running gateway.
+async fn openapi(gateway: &Gateway) -> Value {
+    gateway
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Whether `value` has every property `schema` (a component of `doc`) requires.
+fn has_required(doc: &Value, component: &str, value: &Value) -> bool {
+    doc["components"]["schemas"][component]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|name| value.get(name.as_str().unwrap()).is_some())
+}
+
+// Found by schemathesis: the `text/event-stream` schema was `{"type": "string"}`, which OpenAPI
+// 3.1 tools such as schemathesis read as the schema of each event, an object (`data`,
+// `event`), so every streamed answer violated it and nothing checked its chunks. It now describes each event, its `data` as JSON of a chunk or an error, or
+// `[DONE]`.
+#[tokio::test]
+async fn the_stream_schema_describes_each_event_of_a_real_stream() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let doc = openapi(&gateway).await;
+    let event = &doc["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]["text/event-stream"]
+        ["schema"];
+    assert_eq!(event["type"], "object", "{event}");
+    assert_eq!(event["required"], json!(["data"]), "{event}");
+    let data = &event["properties"]["data"];
+    assert_eq!(data["type"], "string", "{data}");
+    let choices = data["anyOf"].as_array().unwrap();
+    let documented: Vec<&str> = choices
+        .iter()
+        .filter(|c| c["contentMediaType"] == "application/json")
+        .filter_map(|c| c["contentSchema"]["$ref"].as_str())
+        .collect();
+    assert_eq!(
+        documented,
+        [
+            "#/components/schemas/ChatCompletionChunk",
+            "#/components/schemas/ErrorBody"
+        ]
+    );
+    assert!(choices.iter().any(|c| c["const"] == "[DONE]"), "{data}");
+
+    // Every event of a real stream, an answer and a failure after streaming began, is one of
+    // the documented kinds.
+    for model in [
+        HAIKU.to_owned(),
+        format!("{HAIKU}~midstream-modelStreamErrorException:2"),
+    ] {
+        let response = gateway
+            .post(
+                json!({"model": model, "stream": true, "stream_options": {"include_usage": true},
+                "messages": [{"role": "user", "content": "an answer in several chunks"}]}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.unwrap();
+        for line in body
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(':'))
+        {
+            let data = line.strip_prefix("data: ").expect("only `data:` fields");
+            if data == "[DONE]" {
+                continue;
+            }
+            let value: Value = serde_json::from_str(data).unwrap();
+            assert!(
+                has_required(&doc, "ChatCompletionChunk", &value)
+                    || has_required(&doc, "ErrorBody", &value),
+                "{model}: {data}"
+            );
+        }
+    }
+    gateway.stop().await;
+}
+
+// Found by schemathesis: it leaves out path values with `/` unless the parameter's example
+// shows one, and the model ids it learnt from `GET /v1/models` all have one, so its generation
+// of `/v1/models/{id}` failed a health check. The parameter now has a served id as example.
+#[tokio::test]
+async fn the_model_id_parameter_has_a_served_example_with_a_slash() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let doc = openapi(&gateway).await;
+    let id = &doc["paths"]["/v1/models/{id}"]["get"]["parameters"][0];
+    let example = id["example"].as_str().unwrap();
+    assert!(example.contains('/'), "{id}");
+    let response = gateway
+        .get(&format!("/v1/models/{example}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let model: Value = response.json().await.unwrap();
+    assert_eq!(model["id"], example);
+    gateway.stop().await;
+}
+
+// The request examples (which schemathesis sends first) are requests a gateway with a default
+// model answers, whole and streamed; `messages` needs at least one message.
+#[tokio::test]
+async fn the_documented_request_examples_are_answered() {
+    let config = format!(
+        r#"{{ models: {{ bedrockDiscovery: {{ enabled: true }} }},
+             agents: {{ defaults: {{ model: {{ primary: "{HAIKU}" }} }} }} }}"#
+    );
+    let gateway = Gateway::start(&config, None).await;
+    let doc = openapi(&gateway).await;
+    let body =
+        &doc["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"];
+    let examples = body["examples"].as_object().unwrap();
+    assert_eq!(examples.len(), 2);
+    for (name, example) in examples {
+        let value = example["value"].clone();
+        let response = gateway.post(value.clone()).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{name}");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let text = response.text().await.unwrap();
+        if value["stream"] == true {
+            assert!(kind.starts_with("text/event-stream"), "{name}: {kind}");
+            assert!(text.contains("data: [DONE]"), "{name}: {text}");
+        } else {
+            assert!(kind.starts_with("application/json"), "{name}: {kind}");
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            assert!(has_required(&doc, "ChatCompletion", &answer), "{text}");
+        }
+    }
+    let request = &doc["components"]["schemas"]["ChatCompletionRequest"];
+    assert_eq!(
+        request["properties"]["messages"]["minItems"], 1,
+        "{request}"
+    );
+    gateway.stop().await;
+}
+
+// A model id that is not UTF-8 once decoded was axum's plain-text 400, a status and content
+// type the document did not declare. It is an OpenAI-shaped 400, and declared.
+#[tokio::test]
+async fn an_undecodable_model_id_is_an_openai_error() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let response = gateway.get("/v1/models/%FF%FE").send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "invalid_request_error", "{error}");
+    assert_eq!(error["error"]["param"], "id", "{error}");
+    let doc = openapi(&gateway).await;
+    let declared = &doc["paths"]["/v1/models/{id}"]["get"]["responses"]["400"];
+    assert_eq!(
+        declared["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    gateway.stop().await;
+}
+
 #[tokio::test]
 async fn bad_bodies_get_clear_openai_errors() {
     let gateway = Gateway::start(DISCOVERY_ON, None).await;
