@@ -111,6 +111,12 @@ pub fn build(request: &ProviderRequest) -> Result<ConverseRequest, ProviderError
         turns.push(convert_message(message, request, &mut names)?);
     }
     let mut turns = normalize(turns);
+    if turns.is_empty() {
+        // Every message was empty (e.g. only an assistant turn without content): nothing to send.
+        return Err(invalid(
+            "every message in the conversation is empty; send at least one user message",
+        ));
+    }
     pair_tool_calls(&mut turns);
     if turns.first().is_some_and(|t| t.role == Role::Assistant) {
         turns.insert(
@@ -531,4 +537,64 @@ fn to_block(part: Part, images_allowed: bool) -> Result<ContentBlock, ProviderEr
             )
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use pincer_core::{AssistantMessage, Conversation, Model, Prices, RequestOptions};
+
+    use super::*;
+
+    fn request(messages: Vec<Message>) -> ProviderRequest {
+        ProviderRequest {
+            model: Model {
+                provider: "amazon-bedrock".into(),
+                id: "us.amazon.nova-pro-v1:0".into(),
+                name: "Nova Pro".into(),
+                reasoning: None,
+                input: vec![],
+                prices: Prices::default(),
+                context_window: 300_000,
+                max_tokens: 4096,
+                prompt_cache: false,
+            },
+            conversation: Conversation {
+                messages,
+                ..Conversation::default()
+            },
+            options: RequestOptions::default(),
+        }
+    }
+
+    #[test]
+    fn a_conversation_of_empty_messages_is_refused_not_sent_empty() {
+        // Found by the `chat_request` fuzz target: `{"messages": [{"role": "assistant"}]}` built
+        // a request with no messages at all, which Bedrock refuses.
+        let empty_assistant = Message::Assistant(AssistantMessage::default());
+        for messages in [
+            vec![empty_assistant.clone()],
+            vec![empty_assistant.clone(), empty_assistant],
+        ] {
+            let error = build(&request(messages)).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Validation);
+            assert!(error.message.contains("empty"), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_assistant_turn_alone_gets_a_user_turn_before_it() {
+        let assistant = Message::Assistant(AssistantMessage {
+            content: vec![AssistantContent::Text {
+                text: "Hello. ".into(),
+            }],
+            ..AssistantMessage::default()
+        });
+        let built = build(&request(vec![assistant])).unwrap();
+        let roles: Vec<_> = built.messages.iter().map(|m| m.role().clone()).collect();
+        assert_eq!(roles, [ConversationRole::User, ConversationRole::Assistant]);
+        assert_eq!(
+            built.messages[1].content(),
+            [ContentBlock::Text("Hello.".into())]
+        );
+    }
 }

@@ -72,11 +72,7 @@ pub fn render(diagnostics: &[Diagnostic], origin: &str, text: &str) -> String {
         let mut group = Group::with_title(Level::ERROR.primary_title(headline.as_str()));
         match &diagnostic.span {
             Some(span) if span.end <= text.len() => {
-                let span = if span.is_empty() && span.end < text.len() {
-                    span.start..span.start + 1
-                } else {
-                    span.clone()
-                };
+                let span = whole_characters(text, span);
                 group = group.element(
                     Snippet::source(text)
                         .path(origin)
@@ -95,6 +91,24 @@ pub fn render(diagnostics: &[Diagnostic], origin: &str, text: &str) -> String {
     out
 }
 
+/// `span` widened to whole characters of `text` (a parser may point into, or just before, a
+/// multi-byte character), and an empty span inside the text to the character it stands before,
+/// so that there is something to underline.
+fn whole_characters(text: &str, span: &Range<usize>) -> Range<usize> {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end.clamp(start, text.len());
+    if end == start {
+        end += text[start..].chars().next().map_or(0, char::len_utf8);
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +120,24 @@ mod tests {
         assert_eq!(line_column(text, 3), (2, 1));
         assert_eq!(line_column(text, 5), (2, 2));
         assert_eq!(line_column(text, 99), (3, 1));
+    }
+
+    #[test]
+    fn spans_are_widened_to_whole_characters() {
+        let text = "a蒒b";
+        assert_eq!(whole_characters(text, &(1..1)), 1..4);
+        assert_eq!(whole_characters(text, &(2..3)), 1..4);
+        assert_eq!(whole_characters(text, &(0..2)), 0..4);
+        assert_eq!(whole_characters(text, &(5..5)), 5..5);
+    }
+
+    #[test]
+    fn a_syntax_error_before_a_multibyte_character_renders() {
+        // Found by the `config_load` fuzz target: rendering this error panicked, because the
+        // empty span of the error was widened by one byte, into the middle of `蒒`.
+        let err = crate::validate::parse("{\"\":5蒒", "config.json5").unwrap_err();
+        let rendered = err.to_string();
+        assert!(rendered.contains("蒒"), "{rendered}");
+        assert!(rendered.contains("config.json5:1:"), "{rendered}");
     }
 }

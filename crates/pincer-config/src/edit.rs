@@ -409,6 +409,7 @@ impl KeyStyle {
             if raw.starts_with(['"', '\''])
                 && let Ok(decoded) = name.decoded_value()
                 && is_identifier(&decoded)
+                && reads_back_bare(&decoded)
             {
                 name.set_raw_value(decoded);
             }
@@ -424,6 +425,18 @@ fn is_identifier(key: &str) -> bool {
     let mut chars = key.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Whether `key`, written bare, reads back as that key: the parser takes `true_` or `null_` for
+/// a keyword followed by `_`, so such a key must stay quoted.
+fn reads_back_bare(key: &str) -> bool {
+    crate::document::Document::parse(&format!("{{{key}: 0}}")).is_ok_and(|(document, problems)| {
+        problems.is_empty()
+            && document
+                .value
+                .as_object()
+                .is_some_and(|object| object.len() == 1 && object.contains_key(key))
+    })
 }
 
 #[cfg(test)]
@@ -494,6 +507,37 @@ mod tests {
             err.to_string(),
             "cannot set `a.b`: `a` holds a value that is neither an object nor an array"
         );
+    }
+
+    #[test]
+    fn set_keeps_quotes_on_keys_that_would_read_back_as_keywords() {
+        // Found by the `config_set_path` fuzz target: `null_` was written bare, and the file
+        // no longer parsed (`null_` reads as the keyword `null`, then `_`).
+        for key in ["null_", "true_", "false_"] {
+            let out = set("{a: 1}", &KeyPath::root().key(key).key("b"), &json!(0)).unwrap();
+            assert!(out.contains(&format!("\"{key}\"")), "{out}");
+            let (doc, _) = crate::document::Document::parse(&out).unwrap();
+            assert_eq!(doc.value, json!({"a": 1, key: {"b": 0}}));
+        }
+        let out = set("{a: 1}", &p("nullable"), &json!(true)).unwrap();
+        assert!(out.contains("nullable: true"), "{out}");
+    }
+
+    #[test]
+    fn set_numbers_read_back_exactly() {
+        // Found by the `config_set_path` fuzz target: this integer is written in its shortest
+        // float form, which used to read back as a neighbouring float.
+        for raw in [
+            "33333333323323333333333332",
+            "3.3333333333333334e+85",
+            "0.1",
+            "-0",
+        ] {
+            let value = parse_value(&p("a"), raw, false).unwrap();
+            let out = set("{}", &p("a"), &value).unwrap();
+            let (doc, _) = crate::document::Document::parse(&out).unwrap();
+            assert_eq!(doc.value, json!({ "a": value }), "{raw} became {out}");
+        }
     }
 
     #[test]

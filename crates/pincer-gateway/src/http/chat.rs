@@ -80,12 +80,18 @@ fn parse(
             )));
         }
     }
-    let text = std::str::from_utf8(&body).map_err(|e| GatewayError::BadRequest {
+    parse_body(&body)
+}
+
+/// Parses a request body (UTF-8 JSON) into a chat-completion request; a body that does not fit
+/// names the field at fault.
+pub fn parse_body(body: &[u8]) -> Result<ChatCompletionRequest, GatewayError> {
+    let text = std::str::from_utf8(body).map_err(|e| GatewayError::BadRequest {
         message: format!("the request body is not UTF-8: {e}"),
         param: None,
     })?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let request = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let at = (path != ".").then_some(path);
@@ -96,7 +102,13 @@ fn parse(
             },
             param: at,
         }
-    })
+    })?;
+    // Only whitespace may follow the JSON value.
+    deserializer.end().map_err(|e| GatewayError::BadRequest {
+        message: format!("invalid request body: {e}"),
+        param: None,
+    })?;
+    Ok(request)
 }
 
 /// An answer that has begun: the events held so far (up to and including the first output,
@@ -323,4 +335,33 @@ fn sse(
             futures_util::stream::iter(out)
         })
         .map(Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_one_json_value_and_nothing_after_it() {
+        let body = r#"{"model": "m", "messages": [{"role": "user", "content": "hi"}]}"#;
+        assert_eq!(
+            parse_body(format!("{body} \n").as_bytes()).unwrap().model,
+            "m"
+        );
+        // Found by the `chat_request` fuzz target: text after the value was silently ignored.
+        let error =
+            parse_body(format!("{body}, {{\"role\": \"user\"}}]}}").as_bytes()).unwrap_err();
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        assert!(error.to_string().contains("trailing characters"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_field_is_named() {
+        let error = parse_body(br#"{"model": "m", "messages": [{"role": "user", "content": 5}]}"#)
+            .unwrap_err();
+        assert!(
+            matches!(&error, GatewayError::BadRequest { param: Some(p), .. } if p == "messages[0]"),
+            "{error:?}"
+        );
+    }
 }
