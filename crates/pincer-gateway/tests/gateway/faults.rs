@@ -196,15 +196,8 @@ async fn discovery_outages_never_break_chat_with_a_known_model() {
         ..Setup::new("{ models: { bedrockDiscovery: { enabled: true, refreshInterval: 1 } } }")
     })
     .await;
-    let listed = |gateway: &Gateway| {
-        let request = gateway.get("/v1/models");
-        async move {
-            let models: Value = request.send().await.unwrap().json().await.unwrap();
-            models["data"].as_array().unwrap().len()
-        }
-    };
-    let served = listed(&gateway).await;
-    assert!(served > 10, "{served}");
+    let served = gateway.model_ids().await;
+    assert!(served.len() > 10, "{served:?}");
     const FAILED: &str = "pincer_catalog_refreshes_total{outcome=\"error\"}";
     const OK: &str = "pincer_catalog_refreshes_total{outcome=\"ok\"}";
     let mut failures = 0.0;
@@ -220,7 +213,7 @@ async fn discovery_outages_never_break_chat_with_a_known_model() {
             let (status, body, _) = attempts_of(&gateway, ask(CLAUDE, stream)).await;
             assert_eq!(status, 200, "{fault:?}: {body}");
         }
-        assert_eq!(listed(&gateway).await, served, "{fault:?}");
+        assert_eq!(gateway.model_ids().await, served, "{fault:?}");
         assert_eq!(
             gateway.get("/readyz").send().await.unwrap().status(),
             200,
@@ -231,7 +224,7 @@ async fn discovery_outages_never_break_chat_with_a_known_model() {
     gateway.twin.set_control_fault(None);
     let ok = metric(&gateway.metrics().await, OK).unwrap_or(0.0);
     metric_above(&gateway, OK, ok).await;
-    assert_eq!(listed(&gateway).await, served);
+    assert_eq!(gateway.model_ids().await, served);
     gateway.stop().await;
 }
 
@@ -246,21 +239,7 @@ async fn a_gateway_starts_and_serves_its_configured_models_while_discovery_is_do
         ..Setup::new(config)
     })
     .await;
-    let models: Value = gateway
-        .get("/v1/models")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = models["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["id"].as_str())
-        .collect();
-    assert_eq!(ids, [HAIKU], "{models}");
+    assert_eq!(gateway.model_ids().await, [HAIKU]);
     let (status, body, _) = attempts_of(&gateway, ask(HAIKU, false)).await;
     assert_eq!(status, 200, "{body}");
     // When discovery recovers, the discovered models join.
@@ -271,15 +250,7 @@ async fn a_gateway_starts_and_serves_its_configured_models_while_discovery_is_do
         0.0,
     )
     .await;
-    let models: Value = gateway
-        .get("/v1/models")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(models["data"].as_array().unwrap().len() > 10, "{models}");
+    assert!(gateway.model_ids().await.len() > 10);
     gateway.stop().await;
 }
 

@@ -53,11 +53,6 @@ fn with_image(url: &str) -> Value {
     ]}]})
 }
 
-async fn error_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn remote_images_are_refused_unless_enabled() {
     let gateway = Gateway::start(DISCOVERY_ON, None).await;

@@ -237,6 +237,24 @@ impl Gateway {
             .unwrap()
     }
 
+    /// The ids `/v1/models` lists.
+    async fn model_ids(&self) -> Vec<String> {
+        let models: Value = self
+            .get("/v1/models")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        models["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["id"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Signals shutdown and returns how serving ended.
     async fn shut_down(&mut self) -> Stopped {
         if let Some(stop) = self.stop.take() {
@@ -263,6 +281,25 @@ impl Gateway {
 }
 
 const DISCOVERY_ON: &str = "{ models: { bedrockDiscovery: { enabled: true } } }";
+
+/// The status and the JSON body of an error response.
+async fn error_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// Asserts that `response` is a `status` whose OpenAI error message mentions `needle`
+/// (case-insensitively); returns the error body.
+async fn refused(response: reqwest::Response, status: u16, needle: &str) -> Value {
+    let (got, error) = error_of(response).await;
+    assert_eq!(got, status, "{error}");
+    let message = error["error"]["message"].as_str().unwrap().to_lowercase();
+    assert!(
+        message.contains(&needle.to_lowercase()),
+        "{needle}: {error}"
+    );
+    error
+}
 
 /// The `data:` payloads of an SSE body.
 fn sse_data(body: &str) -> Vec<String> {
