@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
         options: converted.options,
     };
     drop(pincer_openai::provider::body(&request));
-    match build(&request) {
+    match build(request.clone()) {
         Ok(converse) => check(&request, &converse),
         Err(error) => drop(error.to_string()),
     }

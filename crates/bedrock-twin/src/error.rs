@@ -210,6 +210,17 @@ impl AwsError {
         )
     }
 
+    /// 413 for a request body over Bedrock's request size limit. Only the status is documented;
+    /// the error type is the twin's stand-in, and clients must go by the status.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLargeException",
+            Namespace::Coral,
+            format!("Request size exceeds the maximum of {limit} bytes."),
+        )
+    }
+
     /// 404 `UnknownOperationException` for a path the service does not serve.
     pub fn unknown_operation() -> Self {
         Self::new(

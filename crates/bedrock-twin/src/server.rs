@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -19,8 +19,10 @@ use crate::faults::{self, FAULT_KEY_HEADER, Fault};
 use crate::runtime;
 use crate::state::{AppState, RequestCtx, request_id};
 
-/// Largest request body accepted.
-const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Largest request body accepted: Bedrock documents a 20 MB request payload limit (Anthropic
+/// Claude request and response, "The maximum size of the payload you can send in a request is
+/// 20MB"); a larger body is refused with 413 before anything else is looked at.
+pub(crate) const MAX_BODY: usize = 20 * 1024 * 1024;
 
 /// The router serving both Bedrock APIs.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -41,6 +43,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(runtime::converse_stream),
         )
         .fallback(unknown_operation)
+        // The body is read, and limited, by `authenticate`.
+        .layer(DefaultBodyLimit::disable())
         .layer(from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
 }
@@ -80,7 +84,19 @@ async fn admit(state: &AppState, req: Request, serial: u64) -> Result<Request, A
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
-        .map_err(|_| AwsError::serialization("The request body could not be read."))?;
+        .map_err(|error| {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+            let mut too_large = false;
+            while let Some(e) = cause {
+                too_large |= e.is::<http_body_util::LengthLimitError>();
+                cause = e.source();
+            }
+            if too_large {
+                AwsError::too_large(MAX_BODY)
+            } else {
+                AwsError::serialization("The request body could not be read.")
+            }
+        })?;
     let path_and_query = parts
         .uri
         .path_and_query()

@@ -69,6 +69,7 @@ pub fn classify(
         _ => match status {
             Some(429) => ErrorKind::Throttled { retry_after: None },
             Some(408) => ErrorKind::Timeout,
+            Some(413) => ErrorKind::RequestTooLarge,
             Some(401) => ErrorKind::Auth,
             Some(403) => ErrorKind::AccessDenied,
             Some(404) => ErrorKind::InvalidModel,
@@ -140,6 +141,10 @@ fn with_hint(error: ProviderError, context: CallContext<'_>) -> ProviderError {
         ErrorKind::ContextOverflow => {
             Some("shorten the conversation or use a model with a larger context window".to_owned())
         }
+        ErrorKind::RequestTooLarge => Some(
+            "the prompt is too large for Bedrock to accept: send fewer or smaller images and documents, or a shorter conversation"
+                .to_owned(),
+        ),
         ErrorKind::Throttled { .. } => Some(
             "Bedrock is rate limiting this account; retry later or request a quota increase"
                 .to_owned(),

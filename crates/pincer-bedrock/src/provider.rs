@@ -107,7 +107,7 @@ impl BedrockProvider {
 
     async fn start(
         client: &Client,
-        built: &ConverseRequest,
+        built: ConverseRequest,
     ) -> Result<
         aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
         SdkError<
@@ -115,14 +115,15 @@ impl BedrockProvider {
             aws_sdk_bedrockruntime::config::http::HttpResponse,
         >,
     > {
+        // Everything moves into the SDK's input, which it serializes once.
         client
             .converse_stream()
-            .model_id(&built.model_id)
-            .set_system((!built.system.is_empty()).then(|| built.system.clone()))
-            .set_messages(Some(built.messages.clone()))
-            .set_tool_config(built.tool_config.clone())
-            .inference_config(built.inference.clone())
-            .set_additional_model_request_fields(built.additional_fields.clone())
+            .model_id(built.model_id)
+            .set_system((!built.system.is_empty()).then_some(built.system))
+            .set_messages(Some(built.messages))
+            .set_tool_config(built.tool_config)
+            .inference_config(built.inference)
+            .set_additional_model_request_fields(built.additional_fields)
             .send()
             .await
     }
@@ -169,7 +170,7 @@ impl Provider for BedrockProvider {
         Box::pin(stream! {
             let model = request.model.clone();
             let context = CallContext { model: &model.id, region: &region };
-            let built = match request::build(&request) {
+            let built = match request::build(request) {
                 Ok(built) => built,
                 Err(error) => {
                     yield StreamMapper::new(&model.provider, &model.id).fail(error);
@@ -177,7 +178,7 @@ impl Provider for BedrockProvider {
                 }
             };
             let mut mapper = StreamMapper::new(&model.provider, &model.id).with_tool_names(built.tool_names.clone());
-            let output = match Self::start(&client, &built).await {
+            let output = match Self::start(&client, built).await {
                 Ok(output) => output,
                 Err(err) => {
                     yield mapper.fail(name_credential_source(from_sdk_error(&err, context), source.as_deref()));

@@ -134,7 +134,7 @@ fn request_to_converse(c: &mut Criterion) {
         b.iter(|| {
             let request: ChatCompletionRequest = serde_json::from_str(black_box(&body)).unwrap();
             let converted = convert(request, &model.provider, &model.id).unwrap();
-            let built = pincer_bedrock::request::build(&ProviderRequest {
+            let built = pincer_bedrock::request::build(ProviderRequest {
                 model: model.clone(),
                 conversation: converted.conversation,
                 options: converted.options,

@@ -3,10 +3,12 @@
 //! report, and stops everything it started.
 //!
 //! Scenarios: `overhead` (fixed-rate load, gateway vs. direct), `fidelity` (streaming with
-//! spaced deltas), `streams` (concurrent slow streams and memory), `cli` (command timings),
+//! spaced deltas), `streams` (concurrent slow streams and memory), `bodies` (memory of large
+//! request bodies), `cli` (command timings),
 //! `micro` (the criterion results, read back); `all` runs them all. `--compare litellm` adds
 //! LiteLLM's proxy to scenarios 1–3.
 
+mod bodies;
 mod cli;
 mod contender;
 mod fidelity;
@@ -38,6 +40,7 @@ enum Scenario {
     Overhead,
     Fidelity,
     Streams,
+    Bodies,
     Cli,
     Micro,
     /// The soak run (not part of `all`): steady mixed load with injected faults.
@@ -75,6 +78,12 @@ struct Args {
     /// Streams per target in the fidelity scenario.
     #[arg(long, default_value_t = 50)]
     fidelity_requests: usize,
+    /// Body size, in MiB, of the bodies scenario.
+    #[arg(long, default_value_t = 31)]
+    body_mib: usize,
+    /// Requests sent at once in the bodies scenario's second round.
+    #[arg(long, default_value_t = 8)]
+    bodies_at_once: usize,
     /// Runs per command in the CLI scenario.
     #[arg(long, default_value_t = 10)]
     cli_runs: usize,
@@ -220,6 +229,17 @@ async fn run(args: Args) -> Result<Report> {
         streams::Streams {
             counts: args.streams.clone(),
             hold: Duration::from_secs(args.hold),
+        }
+        .run(&client, &contenders, &mut report)
+        .await?;
+    }
+    if wants(&args, Scenario::Bodies) {
+        let twin = setup::twin(&bins, &["--zero-delay"])?;
+        let work = tempfile::tempdir()?;
+        let contenders = contenders(&bins, None, &twin.url, work.path())?;
+        bodies::Bodies {
+            size_mib: args.body_mib,
+            concurrent: args.bodies_at_once,
         }
         .run(&client, &contenders, &mut report)
         .await?;

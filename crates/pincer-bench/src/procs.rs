@@ -149,7 +149,15 @@ impl Server {
         self.status_kib("VmRSS:") as f64 / 1024.0
     }
 
-    /// Peak resident memory since start, in MiB.
+    /// Resets the peak resident memory of the process tree to its current value (Linux:
+    /// `5` written to `/proc/<pid>/clear_refs`); false where that is not allowed.
+    pub(crate) fn reset_peak_rss(&self) -> bool {
+        self.tree()
+            .into_iter()
+            .all(|pid| std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok())
+    }
+
+    /// Peak resident memory since start (or the last reset), in MiB.
     pub(crate) fn peak_rss_mib(&self) -> f64 {
         self.status_kib("VmHWM:") as f64 / 1024.0
     }

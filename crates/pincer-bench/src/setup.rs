@@ -11,7 +11,7 @@ use crate::procs::Server;
 /// The model every scenario asks: on demand in the twin's catalogue.
 pub(crate) const MODEL: &str = "anthropic.claude-3-haiku-20240307-v1:0";
 /// The token the bench gateway requires.
-pub(crate) const TOKEN: &str = "bench";
+pub(crate) const TOKEN: &str = "bench-gateway-token-0001";
 
 /// Where the binaries are.
 #[derive(Debug, Clone)]

@@ -83,11 +83,14 @@ pub fn set(text: &str, path: &KeyPath, value: &Value) -> Result<String, ConfigEr
             }
         }
     }
-    for node in created {
+    // The nodes were created outermost first, each inside the one before (or it is the one
+    // value replaced): restyling the first restyles them all, in one walk. Restyling each in
+    // turn walked the same subtree again and again, cubic in the depth of the path.
+    if let Some(node) = created.first() {
         if trailing_commas {
-            add_trailing_commas(&node);
+            add_trailing_commas(node);
         }
-        style.apply(&node);
+        style.apply(node);
     }
     if is_new {
         // A new file is written in the seed document's style: trailing commas, final newline.
@@ -157,6 +160,11 @@ pub fn parse_value(path: &KeyPath, raw: &str, strict: bool) -> Result<Value, Con
     }
     let looks_structured = raw.trim_start().starts_with(['{', '[']);
     match crate::document::Document::parse(raw) {
+        // Only a comment: there is no value (the text `null` has a span; a comment has none).
+        Ok((document, _)) if document.span(&KeyPath::root()).is_none() => Err(invalid(
+            "the value is only a comment; give a value (quote it, e.g. '\"// x\"', to set that text)"
+                .to_owned(),
+        )),
         Ok((document, diagnostics)) if diagnostics.is_empty() => Ok(document.value),
         Ok((_, diagnostics)) if looks_structured => Err(invalid(
             diagnostics
@@ -538,6 +546,23 @@ mod tests {
             let (doc, _) = crate::document::Document::parse(&out).unwrap();
             assert_eq!(doc.value, json!({ "a": value }), "{raw} became {out}");
         }
+    }
+
+    #[test]
+    fn a_value_that_is_only_a_comment_is_refused() {
+        for raw in ["// x", "/* c */", "  // a\n /* b */ "] {
+            let error = parse_value(&p("a"), raw, false).unwrap_err();
+            assert!(
+                error.to_string().contains("only a comment"),
+                "{raw:?}: {error}"
+            );
+        }
+        assert_eq!(parse_value(&p("a"), "null", false).unwrap(), Value::Null);
+        assert_eq!(parse_value(&p("a"), "5 // five", false).unwrap(), json!(5));
+        assert_eq!(
+            parse_value(&p("a"), "\"// x\"", false).unwrap(),
+            json!("// x")
+        );
     }
 
     #[test]

@@ -41,6 +41,20 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is not UTF-8.
+    #[error(
+        "config file {path} is not UTF-8: invalid byte at offset {offset} (line {line}, column {column}); save it as UTF-8"
+    )]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+        /// Its 1-based line.
+        line: usize,
+        /// Its 1-based column, in characters of the valid text before it.
+        column: usize,
+    },
     /// The file is not valid JSON5.
     #[error("{}", render_syntax(.origin, .text, .span.clone(), .message))]
     Syntax {

@@ -8,6 +8,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// The most segments a key path may have. The deepest key of the config is six segments
+/// (`models.providers.<id>.models[0].cost.input`); a path far deeper is a mistake, not a key.
+pub const MAX_DEPTH: usize = 32;
+
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Segment {
@@ -245,6 +249,10 @@ impl Parser<'_> {
         }
         let mut expect_name = true;
         while let Some(c) = self.peek() {
+            if segments.len() == MAX_DEPTH && (expect_name || matches!(c, '[')) {
+                return Err(self
+                    .error("the key path is deeper than 32 segments, deeper than any config key"));
+            }
             if expect_name {
                 let segment = match c {
                     '[' => self.bracket()?,
@@ -340,6 +348,16 @@ mod tests {
             assert_eq!(parsed.to_string(), path);
             assert_eq!(parsed.to_string().parse::<KeyPath>().unwrap(), parsed);
         }
+    }
+
+    #[test]
+    fn paths_deeper_than_any_key_are_refused_where_they_go_too_deep() {
+        let deep = ["a"; 400].join(".");
+        let err = deep.parse::<KeyPath>().unwrap_err();
+        assert_eq!(err.column, 65, "{err}");
+        assert!(err.message.contains("deeper than 32"), "{err}");
+        assert!(["a"; 32].join(".").parse::<KeyPath>().is_ok());
+        assert!("a[0]".repeat(17).parse::<KeyPath>().is_err());
     }
 
     #[test]

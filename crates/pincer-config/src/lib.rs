@@ -7,6 +7,7 @@
 //! - [`store`]: locked, atomic writes.
 //! - [`schema`]: the generated JSON Schema and the configuration reference.
 //! - [`redact`]: which keys hold secrets, and hiding them.
+//! - [`token`]: the gateway token's rule and where it comes from.
 
 pub mod diagnostic;
 pub mod document;
@@ -18,6 +19,7 @@ pub mod options;
 pub mod redact;
 pub mod schema;
 pub mod store;
+pub mod token;
 pub mod validate;
 
 use std::path::Path;
@@ -38,12 +40,17 @@ pub struct Config {
 
 impl Config {
     /// Loads and validates the file at `path`; a missing file is an empty config.
+    /// Every secret it holds is registered for log scrubbing.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         match store::read(path)? {
-            Some(text) => Ok(Self {
-                options: validate::parse(&text, &path.display().to_string())?,
-                exists: true,
-            }),
+            Some(text) => {
+                let options = validate::parse(&text, &path.display().to_string())?;
+                redact::register_secrets(&options);
+                Ok(Self {
+                    options,
+                    exists: true,
+                })
+            }
             None => Ok(Self {
                 options: Options::default(),
                 exists: false,

@@ -27,6 +27,20 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_REMOTE_IMAGE_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// Default `gateway.remoteImages.timeout`, in seconds.
 pub const DEFAULT_REMOTE_IMAGE_TIMEOUT_SECS: u64 = 10;
+/// Default `gateway.remoteImages.maxImages`.
+pub const DEFAULT_REMOTE_IMAGE_MAX_COUNT: u32 = 20;
+/// Default `gateway.remoteImages.maxTotalBytes`.
+pub const DEFAULT_REMOTE_IMAGE_MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
+/// Default `gateway.limits.headerTimeout`, in seconds.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// Default `gateway.limits.bodyTimeout`, in seconds.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 60;
+/// Default `gateway.limits.maxRequestBytes`.
+pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 32 * 1024 * 1024;
+/// Default `gateway.limits.maxConnections`.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+/// Default `gateway.limits.maxConcurrentRequests`.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 256;
 
 /// Pincer's configuration file (`~/.pincer/config.json5`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -238,6 +252,61 @@ pub struct GatewayOptions {
     pub log_contents: Option<bool>,
     /// Fetching `image_url`s that are `http(s)` URLs rather than `data:` URLs.
     pub remote_images: Option<RemoteImageOptions>,
+    /// Limits that protect the gateway from slow, large or too many requests.
+    pub limits: Option<LimitOptions>,
+}
+
+/// The `gateway.limits` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitOptions {
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive
+    /// connection stays open); the connection is closed after.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_HEADER_TIMEOUT_SECS))]
+    pub header_timeout: Option<u64>,
+    /// Seconds a client has to send a request's whole body; 408 after.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_BODY_TIMEOUT_SECS))]
+    pub body_timeout: Option<u64>,
+    /// Largest request body accepted, in bytes (images and documents travel inline); 413 above.
+    #[schemars(range(min = 1024), extend("default" = DEFAULT_MAX_REQUEST_BYTES))]
+    pub max_request_bytes: Option<u64>,
+    /// Open client connections; further connections wait in the listen queue until one closes.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_MAX_CONNECTIONS))]
+    pub max_connections: Option<u32>,
+    /// API requests being read, converted or waiting for their first output at once (a
+    /// streamed answer leaves the count once it starts); more are refused at once with 503 and
+    /// `retry-after`.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_MAX_CONCURRENT_REQUESTS))]
+    pub max_concurrent_requests: Option<u32>,
+}
+
+impl LimitOptions {
+    /// `headerTimeout`, defaulted.
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.header_timeout.unwrap_or(DEFAULT_HEADER_TIMEOUT_SECS))
+    }
+
+    /// `bodyTimeout`, defaulted.
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.body_timeout.unwrap_or(DEFAULT_BODY_TIMEOUT_SECS))
+    }
+
+    /// `maxRequestBytes`, defaulted.
+    pub fn max_request_bytes(&self) -> usize {
+        usize::try_from(self.max_request_bytes.unwrap_or(DEFAULT_MAX_REQUEST_BYTES))
+            .unwrap_or(usize::MAX)
+    }
+
+    /// `maxConnections`, defaulted.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS) as usize
+    }
+
+    /// `maxConcurrentRequests`, defaulted.
+    pub fn max_concurrent_requests(&self) -> usize {
+        self.max_concurrent_requests
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS) as usize
+    }
 }
 
 impl GatewayOptions {
@@ -268,6 +337,11 @@ impl GatewayOptions {
     pub fn remote_images(&self) -> RemoteImageOptions {
         self.remote_images.clone().unwrap_or_default()
     }
+
+    /// `limits`, or their defaults when absent.
+    pub fn limits(&self) -> LimitOptions {
+        self.limits.clone().unwrap_or_default()
+    }
 }
 
 /// The `gateway.remoteImages` section. Off by default: when on, the gateway fetches URLs its
@@ -285,6 +359,12 @@ pub struct RemoteImageOptions {
     /// Seconds a fetch may take.
     #[schemars(range(min = 1), extend("default" = DEFAULT_REMOTE_IMAGE_TIMEOUT_SECS))]
     pub timeout: Option<u64>,
+    /// Most remote images one request may name; 400 above.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_REMOTE_IMAGE_MAX_COUNT))]
+    pub max_images: Option<u32>,
+    /// Most bytes the remote images of one request may add up to; 400 above.
+    #[schemars(range(min = 1), extend("default" = DEFAULT_REMOTE_IMAGE_MAX_TOTAL_BYTES))]
+    pub max_total_bytes: Option<u64>,
     /// Hosts (names or IP addresses) exempt from the address check, for images served inside
     /// your own network. Each one lets the gateway reach that host for its clients.
     pub allow_hosts: Option<Vec<String>>,
@@ -305,14 +385,26 @@ impl RemoteImageOptions {
     pub fn timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.timeout.unwrap_or(DEFAULT_REMOTE_IMAGE_TIMEOUT_SECS))
     }
+
+    /// `maxImages`, defaulted.
+    pub fn max_images(&self) -> usize {
+        self.max_images.unwrap_or(DEFAULT_REMOTE_IMAGE_MAX_COUNT) as usize
+    }
+
+    /// `maxTotalBytes`, defaulted.
+    pub fn max_total_bytes(&self) -> u64 {
+        self.max_total_bytes
+            .unwrap_or(DEFAULT_REMOTE_IMAGE_MAX_TOTAL_BYTES)
+    }
 }
 
 /// The `gateway.auth` section.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayAuthOptions {
-    /// Bearer token clients must send (`Authorization: Bearer <token>`). `PINCER_GATEWAY_TOKEN`
-    /// overrides it. Never printed without `--show-secrets`.
+    /// Bearer token clients must send (`Authorization: Bearer <token>`): at least 16 visible
+    /// ASCII characters. `PINCER_GATEWAY_TOKEN` overrides it. Never printed without
+    /// `--show-secrets`.
     pub token: Option<String>,
 }
 

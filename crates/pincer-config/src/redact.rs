@@ -32,6 +32,61 @@ pub fn is_secret_key(key: &str) -> bool {
     .any(|suffix| normalized.ends_with(suffix))
 }
 
+/// `text` with the user information of a URL (`https://user:password@host/…`) replaced by
+/// [`REDACTED`], or `None` when it is not a URL with user information.
+pub fn redact_url_userinfo(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return None;
+    }
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some(format!("{scheme}://{REDACTED}@{}", &rest[at + 1..]))
+}
+
+/// The user information of a URL, if it has any.
+fn url_userinfo(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some(&rest[..at])
+}
+
+/// Registers every secret `options` holds (API keys, the gateway token, secret headers) for log
+/// scrubbing ([`pincer_core::secret::register`]).
+pub fn register_secrets(options: &crate::Options) {
+    for (_, provider) in options.providers() {
+        if let Some(userinfo) = provider.base_url.as_deref().and_then(url_userinfo) {
+            pincer_core::secret::register(userinfo);
+            if let Some((_, password)) = userinfo.split_once(':') {
+                pincer_core::secret::register(password);
+            }
+        }
+        if let Some(key) = &provider.api_key
+            && !key.starts_with("${")
+        {
+            pincer_core::secret::register(key);
+        }
+        for (name, value) in provider.headers.iter().flatten() {
+            if is_secret_key(name) {
+                pincer_core::secret::register(value);
+            }
+        }
+    }
+    if let Some(token) = options
+        .gateway
+        .as_ref()
+        .and_then(|g| g.auth.as_ref())
+        .and_then(|a| a.token.as_deref())
+    {
+        pincer_core::secret::register(token);
+    }
+}
+
 /// Replaces every secret in `value` (found under a secret key) with [`REDACTED`].
 /// `key` is the name `value` itself sits under, if any.
 pub fn redact_value(key: Option<&str>, value: &mut Value) {
@@ -41,6 +96,11 @@ pub fn redact_value(key: Option<&str>, value: &mut Value) {
         return;
     }
     match value {
+        Value::String(text) => {
+            if let Some(redacted) = redact_url_userinfo(text) {
+                *text = redacted;
+            }
+        }
         Value::Object(map) => {
             let secret_container = key.is_some_and(is_secret_key);
             for (child_key, child) in map.iter_mut() {
@@ -61,13 +121,34 @@ pub fn redact_value(key: Option<&str>, value: &mut Value) {
 }
 
 /// Masks, byte for byte, every value written after a secret key (`apiKey: "…"`), so that an
-/// error excerpt can quote the file without quoting a secret. Byte offsets stay valid, and the
-/// rest of the line is left readable.
+/// error excerpt can quote the file without quoting a secret. Byte offsets stay valid, line
+/// breaks stay where they are, and the rest of the text is left readable. A quoted value that
+/// continues over several lines (JSON5's `\` line continuation) is masked on every line.
 pub fn mask_secret_lines(text: &str) -> String {
+    mask_url_userinfo(&mask_line(text))
+}
+
+/// Masks, byte for byte, the user information of every URL in `text`.
+fn mask_url_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        out.push_str(&mask_line(line));
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let (head, tail) = rest.split_at(found + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`') || c.is_whitespace())
+            .unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(at) => {
+                for c in tail[..at].chars() {
+                    out.extend(std::iter::repeat_n('*', c.len_utf8()));
+                }
+                rest = &tail[at..];
+            }
+            None => rest = tail,
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -110,14 +191,18 @@ fn value_extent(text: &str) -> usize {
             let mut escaped = false;
             for (i, c) in chars {
                 if escaped {
-                    escaped = false;
+                    // `\` + line break continues the string on the next line.
+                    escaped = c == '\r';
                 } else if c == '\\' {
                     escaped = true;
                 } else if c == quote {
                     return start + i + c.len_utf8();
+                } else if c == '\n' || c == '\r' {
+                    // An unterminated string ends with its line.
+                    return start + i;
                 }
             }
-            text.trim_end_matches(['\n', '\r']).len()
+            text.len()
         }
         Some(_) => text[start..]
             .find([',', '}', ']', '\n', '\r'])
@@ -176,6 +261,24 @@ mod tests {
     }
 
     #[test]
+    fn redacts_the_user_information_of_urls() {
+        let mut value = json!({"baseUrl": "https://user:pw-123@proxy.internal:8443/v1?x=@y", "other": "not a url @ all"});
+        redact_value(None, &mut value);
+        assert_eq!(
+            value,
+            json!({"baseUrl": "https://[redacted]@proxy.internal:8443/v1?x=@y", "other": "not a url @ all"})
+        );
+        assert_eq!(redact_url_userinfo("https://host/a@b"), None);
+        let text = "{ baseUrl: 'https://user:pw-123@host/v1' }";
+        let masked = mask_secret_lines(text);
+        assert_eq!(masked, "{ baseUrl: 'https://***********@host/v1' }");
+        assert_eq!(
+            redact_url_userinfo("http://token@host").as_deref(),
+            Some("http://[redacted]@host")
+        );
+    }
+
+    #[test]
     fn masks_secret_values_in_text_keeping_offsets() {
         let text = "{\n  apiKey: \"sk-é1\",\n  'token': 'abc', maxTokens: 5,\n  baseUrl: \"https://x\"\n}\n";
         let masked = mask_secret_lines(text);
@@ -184,6 +287,14 @@ mod tests {
         assert!(!masked.contains("abc"));
         assert!(masked.contains("baseUrl: \"https://x\""));
         assert!(masked.contains("maxTokens: 5,"), "{masked}");
+        let continued = "{\n  apiKey: \"sk-first\\\nsk-second\\\r\nsk-third\",\n  api: 'x',\n}\n";
+        let masked = mask_secret_lines(continued);
+        assert_eq!(masked.len(), continued.len());
+        assert_eq!(masked.lines().count(), continued.lines().count());
+        for part in ["sk-first", "sk-second", "sk-third"] {
+            assert!(!masked.contains(part), "{part} in {masked}");
+        }
+        assert!(masked.contains("api: 'x'"), "{masked}");
         let one_line = "{ apiKey: 'sk-1', api: 'nope', token: \"t\\\"x\" }";
         assert_eq!(
             mask_line(one_line),

@@ -338,6 +338,19 @@ fn semantic_checks(options: &Options, report: &mut Report<'_>) {
             }
         }
     }
+    if let Some(token) = options
+        .gateway
+        .as_ref()
+        .and_then(|g| g.auth.as_ref())
+        .and_then(|a| a.token.as_deref())
+        && let Some(problem) = crate::token::token_problem(token)
+    {
+        report(
+            KeyPath::root().key("gateway").key("auth").key("token"),
+            problem,
+            Some("remove `gateway.auth.token` to run without a token (loopback only)"),
+        );
+    }
     if let Some(bind) = options.gateway.as_ref().and_then(|g| g.bind.as_ref())
         && bind != "localhost"
         && bind.parse::<IpAddr>().is_err()

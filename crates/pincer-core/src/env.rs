@@ -55,6 +55,13 @@ impl EnvVars {
         std::env::var_os(name).filter(|value| !value.is_empty())
     }
 
+    /// Reads a variable, empty or not; only an unset variable is `None`. For variables whose
+    /// empty value must be an error rather than "unset" (a token).
+    #[allow(clippy::disallowed_methods)]
+    pub fn get_raw(name: &str) -> Option<OsString> {
+        std::env::var_os(name)
+    }
+
     /// Reads a variable as UTF-8 text; unset, empty or non-UTF-8 values are `None`.
     pub fn get_string(name: &str) -> Option<String> {
         Self::get(name).and_then(|value| value.into_string().ok())

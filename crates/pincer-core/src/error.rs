@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Auth,
     /// The request was rejected as malformed.
     Validation,
+    /// The request is larger than the provider accepts (HTTP 413): too large a prompt, image
+    /// or document.
+    RequestTooLarge,
     /// The provider failed or is unavailable (5xx); retryable.
     ServiceUnavailable,
     /// The stream broke after it started (reset, mid-stream exception).
@@ -55,6 +58,7 @@ impl ErrorKind {
             ErrorKind::InvalidModel => "invalid_model",
             ErrorKind::Auth => "auth",
             ErrorKind::Validation => "validation",
+            ErrorKind::RequestTooLarge => "request_too_large",
             ErrorKind::ServiceUnavailable => "service_unavailable",
             ErrorKind::StreamInterrupted => "stream_interrupted",
             ErrorKind::Timeout => "timeout",

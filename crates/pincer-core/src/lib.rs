@@ -15,6 +15,7 @@ pub mod model;
 pub mod model_ref;
 pub mod options;
 pub mod provider;
+pub mod secret;
 pub mod usage;
 
 pub use accumulate::MessageBuilder;
@@ -25,7 +26,10 @@ pub use content::{
 pub use error::{ErrorKind, ProviderError};
 pub use event::StreamEvent;
 pub use model::{Modality, Model, ReasoningStyle};
-pub use model_ref::{ModelRef, ModelRefError, ProviderIdError, validate_provider_id};
+pub use model_ref::{
+    ModelIdError, ModelRef, ModelRefError, ProviderIdError, validate_model_id, validate_provider_id,
+};
 pub use options::{CacheRetention, ReasoningLevel, RequestOptions, ToolChoice};
 pub use provider::{EventStream, Provider, ProviderRequest};
+pub use secret::Secret;
 pub use usage::{Cost, Prices, Usage};

@@ -4,6 +4,11 @@
 //! ids contain `.` and `:` and may themselves contain `/` (inference-profile ARNs), so
 //! `amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0` names provider `amazon-bedrock` and model
 //! `us.anthropic.claude-opus-4-6-v1:0`.
+//!
+//! Model ids are checked here, once for every path (config, `--model`, a request's `model`),
+//! before they reach a provider: at most [`MAX_MODEL_ID_LEN`] bytes of letters, digits and
+//! `. _ - : / @ ~ + = , [ ]` — what Bedrock model ids, inference-profile ARNs and the ids of
+//! OpenAI-compatible endpoints are made of (and the twin's `~replay=` paths). Errors quote at most the first 64 characters.
 
 use std::fmt;
 use std::str::FromStr;
@@ -39,9 +44,63 @@ pub enum ModelRefError {
         /// What is wrong with it.
         reason: ProviderIdError,
     },
-    /// The model id contains whitespace or control characters.
-    #[error("`{0}` has whitespace or control characters in its model id")]
-    InvalidModel(String),
+    /// The model id is too long or has characters no model id has.
+    #[error("`{reference}` is not a valid model reference: {reason}")]
+    InvalidModel {
+        /// The reference, shortened for display.
+        reference: String,
+        /// What is wrong with the model id.
+        reason: ModelIdError,
+    },
+}
+
+/// The longest model id accepted, in bytes (Bedrock's own limit for `modelId`).
+pub const MAX_MODEL_ID_LEN: usize = 2048;
+
+/// Why a string is not a valid model id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ModelIdError {
+    /// The id is empty.
+    #[error("the model id is empty")]
+    Empty,
+    /// The id is longer than [`MAX_MODEL_ID_LEN`].
+    #[error("the model id is {0} bytes long; model ids have at most {MAX_MODEL_ID_LEN}")]
+    TooLong(usize),
+    /// The id has a character outside the allowed set.
+    #[error(
+        "the model id contains {0:?}; model ids are made of letters, digits and `. _ - : / @ ~ + = , [ ]`"
+    )]
+    InvalidChar(char),
+}
+
+/// Checks that `id` can be a model id (see the module documentation).
+pub fn validate_model_id(id: &str) -> Result<(), ModelIdError> {
+    if id.is_empty() {
+        return Err(ModelIdError::Empty);
+    }
+    if id.len() > MAX_MODEL_ID_LEN {
+        return Err(ModelIdError::TooLong(id.len()));
+    }
+    match id.chars().find(|c| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '.' | '_' | '-' | ':' | '/' | '@' | '~' | '+' | '=' | ',' | '[' | ']'
+            ))
+    }) {
+        Some(c) => Err(ModelIdError::InvalidChar(c)),
+        None => Ok(()),
+    }
+}
+
+/// `text` shortened to its first 64 characters (with `…` and the full length after), for error
+/// messages and logs that quote what a client sent.
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 64;
+    match text.char_indices().nth(SHOWN) {
+        None => text.into(),
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()).into(),
+    }
 }
 
 /// Why a string is not a valid provider id.
@@ -90,23 +149,25 @@ impl FromStr for ModelRef {
     type Err = ModelRefError;
 
     fn from_str(reference: &str) -> Result<Self, Self::Err> {
+        let shown = || shorten(reference).into_owned();
         let Some((provider, model)) = reference.split_once('/') else {
-            return Err(ModelRefError::MissingSlash(reference.to_owned()));
+            return Err(ModelRefError::MissingSlash(shown()));
         };
         if provider.is_empty() {
-            return Err(ModelRefError::EmptyProvider(reference.to_owned()));
+            return Err(ModelRefError::EmptyProvider(shown()));
         }
         if model.is_empty() {
-            return Err(ModelRefError::EmptyModel(reference.to_owned()));
+            return Err(ModelRefError::EmptyModel(shown()));
         }
         validate_provider_id(provider).map_err(|reason| ModelRefError::InvalidProvider {
-            reference: reference.to_owned(),
-            provider: provider.to_owned(),
+            reference: shown(),
+            provider: shorten(provider).into_owned(),
             reason,
         })?;
-        if model.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ModelRefError::InvalidModel(reference.to_owned()));
-        }
+        validate_model_id(model).map_err(|reason| ModelRefError::InvalidModel {
+            reference: shown(),
+            reason,
+        })?;
         Ok(Self {
             provider: provider.to_owned(),
             model: model.to_owned(),
@@ -161,8 +222,39 @@ mod tests {
         ));
         assert!(matches!(
             "p/a b".parse::<ModelRef>(),
-            Err(ModelRefError::InvalidModel(_))
+            Err(ModelRefError::InvalidModel {
+                reason: ModelIdError::InvalidChar(' '),
+                ..
+            })
         ));
         assert_eq!(ModelRef::new("p", "m").unwrap().to_string(), "p/m");
+    }
+
+    #[test]
+    fn model_ids_are_bounded_and_quoted_short() {
+        // A 65 KB model id used to reach the AWS SDK, whose URI builder panicked on it.
+        let long = format!("amazon-bedrock/{}", "m".repeat(65_000));
+        let error = long.parse::<ModelRef>().unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                ModelRefError::InvalidModel {
+                    reason: ModelIdError::TooLong(65_000),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().len() < 300, "{error}");
+        let fault = "amazon-bedrock/us.amazon.nova-micro-v1:0~midstream-throttlingException:2";
+        assert!(fault.parse::<ModelRef>().is_ok());
+        assert!(
+            format!("p/{}", "a".repeat(MAX_MODEL_ID_LEN))
+                .parse::<ModelRef>()
+                .is_ok()
+        );
+        for bad in ["p/a\u{0}b", "p/a\"b", "p/a%2Fb", "p/a?b", "p/a#b"] {
+            assert!(bad.parse::<ModelRef>().is_err(), "{bad}");
+        }
     }
 }

@@ -28,7 +28,7 @@ pub enum Backend {
         /// Its base URL.
         base_url: String,
         /// Its API key.
-        api_key: Option<pincer_openai::provider::Secret>,
+        api_key: Option<pincer_core::Secret>,
         /// Extra headers.
         headers: Vec<(String, String)>,
     },
@@ -99,10 +99,10 @@ pub fn api_key_variable(provider_id: &str) -> String {
 fn api_key(
     provider_id: &str,
     provider: &ProviderOptions,
-) -> Result<Option<pincer_openai::provider::Secret>, ResolveError> {
+) -> Result<Option<pincer_core::Secret>, ResolveError> {
     let from_env = |variable: String| {
         EnvVars::get_string(&variable)
-            .map(|key| Some(pincer_openai::provider::Secret(key)))
+            .map(|key| Some(pincer_core::Secret::new(key)))
             .ok_or_else(|| ResolveError::MissingKey {
                 provider: provider_id.to_owned(),
                 variable,
@@ -111,7 +111,7 @@ fn api_key(
     match provider.api_key.as_deref() {
         Some(text) => match text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
             Some(variable) => from_env(variable.to_owned()),
-            None => Ok(Some(pincer_openai::provider::Secret(text.to_owned()))),
+            None => Ok(Some(pincer_core::Secret::new(text))),
         },
         None if provider.auth == Some(Auth::ApiKey) => from_env(api_key_variable(provider_id)),
         None => Ok(None),

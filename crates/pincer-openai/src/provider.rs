@@ -2,29 +2,19 @@
 //! Pincer gateway included), streamed over SSE and mapped to Pincer's events and error taxonomy.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use async_stream::stream;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use pincer_core::{
     AssistantContent, ErrorKind, EventStream, Message, MessageBuilder, Provider, ProviderError,
-    ProviderRequest, StopReason, StreamEvent, ToolChoice, ToolResultContent, Usage, UserContent,
+    ProviderRequest, Secret, StopReason, StreamEvent, ToolChoice, ToolResultContent, Usage,
+    UserContent,
 };
 use serde_json::{Value, json};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-
-/// A secret that never shows in `Debug` output.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
 
 /// Streams chat from an OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
@@ -144,6 +134,7 @@ pub fn classify(status: u16, body: &Value) -> ProviderError {
         (404, _) => ErrorKind::InvalidModel,
         (429, _) => ErrorKind::Throttled { retry_after: None },
         (408 | 504, _) => ErrorKind::Timeout,
+        (413, _) => ErrorKind::RequestTooLarge,
         (400..=499, _) => ErrorKind::Validation,
         _ => ErrorKind::ServiceUnavailable,
     };
@@ -321,7 +312,7 @@ impl Provider for OpenAiProvider {
             };
             let mut http = this.client.post(format!("{}/chat/completions", this.base_url)).json(&body(&request));
             if let Some(key) = &this.api_key {
-                http = http.bearer_auth(&key.0);
+                http = http.bearer_auth(key.expose());
             }
             for (name, value) in &this.headers {
                 http = http.header(name, value);

@@ -42,8 +42,20 @@ pub struct Converted {
     pub include_usage: bool,
 }
 
+/// Attributes the assistant turns a client sent back to the model the conversation goes to
+/// next (a fallback, after [`convert`] attributed them to the first model tried), so that their
+/// reasoning signatures are replayed only to a model that can check them.
+pub fn attribute(conversation: &mut Conversation, provider: &str, model: &str) {
+    for message in &mut conversation.messages {
+        if let Message::Assistant(assistant) = message {
+            provider.clone_into(&mut assistant.provider);
+            model.clone_into(&mut assistant.model);
+        }
+    }
+}
+
 /// Converts `request`; `provider` and `model` identify the model it will be sent to (assistant
-/// turns replayed with a reasoning signature are attributed to it).
+/// turns replayed with a reasoning signature are attributed to it; see [`attribute`]).
 pub fn convert(
     request: ChatCompletionRequest,
     provider: &str,

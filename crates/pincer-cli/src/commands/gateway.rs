@@ -11,7 +11,6 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use pincer_bedrock::aws::ProcessEnvironment;
 use pincer_config::{Config, ConfigLocation};
-use pincer_core::env::EnvVars;
 use pincer_gateway::http::{GatewayState, Stopped, serve};
 use pincer_gateway::providers::Providers;
 use pincer_gateway::refresh::Refresher;
@@ -36,8 +35,8 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             .map_err(|_| UsageError(format!("`{bind}` is not an IP address to listen on")))?
     };
     let addr = SocketAddr::new(ip, args.port.unwrap_or_else(|| settings.port()));
-    let token = EnvVars::get_string(EnvVars::PINCER_GATEWAY_TOKEN)
-        .or_else(|| settings.auth.as_ref().and_then(|a| a.token.clone()));
+    let token = pincer_config::token::gateway_token(&config.options)
+        .map_err(|e| UsageError(e.to_string()))?;
     if !ip.is_loopback() && token.is_none() {
         return Err(UsageError(format!(
             "refusing to listen on {ip} without a token: anyone who can reach it could use your AWS credentials; set gateway.auth.token or PINCER_GATEWAY_TOKEN, or bind to 127.0.0.1"
@@ -47,6 +46,7 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    pincer_gateway::http::limits::log_panics();
     runtime.block_on(async {
         let (setup, catalog) = load_serving_catalog(&config, &location.path, printer).await?;
         let listener = tokio::net::TcpListener::bind(addr)

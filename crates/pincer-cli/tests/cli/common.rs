@@ -276,9 +276,11 @@ pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &st
     response
 }
 
-/// A `pincer gateway` child process; killed on drop if a test did not stop it.
+/// A `pincer gateway` child process; killed on drop if a test did not stop it. Its stderr is
+/// read as it comes (a verbose log would otherwise fill the pipe and stall the gateway).
 pub struct GatewayProcess {
     child: Option<std::process::Child>,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
     pub addr: String,
 }
 
@@ -287,11 +289,24 @@ impl GatewayProcess {
         let mut command = context.pincer(&["gateway", "--port", "0"]);
         twin.configure(&mut command);
         command.envs(envs.iter().copied());
+        Self::spawn(command)
+    }
+
+    /// Spawns `command` (a `pincer gateway` command) and waits until it listens.
+    pub fn spawn(mut command: Command) -> Self {
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // Drain stderr from the start: a verbose log written before the address would fill
+        // the pipe, and the gateway would never print the address.
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut err, &mut all);
+            all
+        });
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
@@ -302,6 +317,7 @@ impl GatewayProcess {
             .to_owned();
         Self {
             child: Some(child),
+            stderr: Some(stderr),
             addr,
         }
     }
@@ -314,7 +330,11 @@ impl GatewayProcess {
             .status()
             .unwrap();
         assert!(status.success());
-        child.wait_with_output().unwrap()
+        let mut output = child.wait_with_output().unwrap();
+        if let Some(stderr) = self.stderr.take() {
+            output.stderr = stderr.join().unwrap();
+        }
+        output
     }
 }
 

@@ -16,7 +16,7 @@ const WITH_SECRETS: &str = r#"{
     },
     bedrockDiscovery: { region: "eu-west-1", providerFilter: ["anthropic"] },
   },
-  gateway: { auth: { token: "gw-SECRET-2" } },
+  gateway: { auth: { token: "gw-SECRET-2-0123456789" } },
 }
 "#;
 

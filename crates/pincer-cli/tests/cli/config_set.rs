@@ -238,7 +238,7 @@ fn secrets_are_not_echoed() {
                 "set",
                 "gateway.auth.token",
                 "--dry-run",
-                "gw-TOPSECRET"
+                "gw-TOPSECRET-0123456789"
             ])
             .arg("--quiet")
     );
@@ -264,7 +264,12 @@ fn json_files_keep_quoted_keys() {
     let context = TestContext::new();
     context.write_config("{\n  \"gateway\": {\n    \"port\": 80\n  }\n}\n");
     let output = context
-        .pincer(&["config", "set", "gateway.auth.token", "t0k"])
+        .pincer(&[
+            "config",
+            "set",
+            "gateway.auth.token",
+            "t0k-0123456789abcdef",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());

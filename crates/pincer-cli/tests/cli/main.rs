@@ -17,5 +17,6 @@ mod config_unset;
 mod config_validate;
 mod durability;
 mod gateway;
+mod hardening;
 mod models;
 mod secrets;

@@ -1,4 +1,5 @@
-//! Bearer-token authentication, compared in constant time. The token is never logged.
+//! Bearer-token authentication, compared in constant time. The token is never logged. The
+//! scheme name is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer` and `BEARER` all work.
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -15,18 +16,40 @@ pub async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = state.token.as_deref() else {
+    let Some(expected) = state.token.as_ref() else {
         return next.run(request).await;
     };
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_credentials)
         .unwrap_or_default();
-    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+    if bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
         next.run(request).await
     } else {
         GatewayError::Unauthorized.into_response()
+    }
+}
+
+/// The credentials of an `Authorization: Bearer <token>` value, whatever the scheme's case.
+pub fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for value in ["Bearer tok", "bearer tok", "BEARER tok", "  BeArEr   tok "] {
+            assert_eq!(bearer_credentials(value), Some("tok"), "{value:?}");
+        }
+        assert_eq!(bearer_credentials("Basic tok"), None);
+        assert_eq!(bearer_credentials("Bearertok"), None);
     }
 }

@@ -14,12 +14,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 use pincer_core::{ErrorKind, EventStream, Prices, ProviderError, ProviderRequest, StreamEvent};
-use pincer_openai::request::convert;
+use pincer_openai::request::{Converted, attribute, convert};
 use pincer_openai::response::{ChunkEncoder, completion};
 use pincer_openai::types::ChatCompletionRequest;
 use tokio::time::timeout_at;
@@ -59,17 +59,10 @@ fn parse(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<ChatCompletionRequest, GatewayError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            GatewayError::TooLarge {
-                limit: super::BODY_LIMIT,
-            }
-        } else {
-            GatewayError::BadRequest {
-                message: format!("cannot read the request body: {}", rejection.body_text()),
-                param: None,
-            }
-        }
+    // The size and time limits were applied when the body was read (`limits::read_body`).
+    let body = body.map_err(|rejection| GatewayError::BadRequest {
+        message: format!("cannot read the request body: {}", rejection.body_text()),
+        param: None,
     })?;
     if let Some(kind) = headers.get(header::CONTENT_TYPE) {
         let kind = kind.to_str().unwrap_or_default();
@@ -173,10 +166,18 @@ async fn answer(
     if state.log_contents {
         tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
     }
-    if let Err(error) = state.remote_images.inline(&mut request).await {
-        return Err(fail(record, error));
-    }
+    // Fetching remote images counts against the request's deadline.
     let deadline = tokio::time::Instant::from_std(started) + state.request_timeout;
+    match timeout_at(deadline, state.remote_images.inline(&mut request)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return Err(fail(record, error)),
+        Err(_) => {
+            return Err(fail(
+                record,
+                timeout(state, "the request's remote images did not arrive"),
+            ));
+        }
+    }
     let begun = timeout_at(deadline, begin(state, request, &mut record)).await;
     record.model_key().clone_into(model);
     let begun = match begun {
@@ -194,9 +195,18 @@ async fn answer(
             record,
             begun.prices,
         );
-        return Ok(Sse::new(stream)
-            .keep_alive(KeepAlive::default())
-            .into_response());
+        let on_panic = data(
+            &GatewayError::Internal(
+                "the gateway failed while streaming this answer; the failure is in its log"
+                    .to_owned(),
+            )
+            .body(),
+        );
+        return Ok(
+            Sse::new(crate::http::limits::catch_stream_panics(stream, on_panic))
+                .keep_alive(KeepAlive::default())
+                .into_response(),
+        );
     }
     let all = futures_util::stream::iter(begun.held).chain(begun.rest);
     let end = timeout_at(deadline, async {
@@ -237,18 +247,35 @@ async fn begin(
     let candidates = state.candidates(&request.model)?;
     let count = candidates.len();
     let mut last_error = None;
+    let catalog = state.catalog();
+    // The request is converted once, moving its contents (a 30 MB body is not copied per
+    // candidate); a fallback gets a copy of the conversation only when there is one to try.
+    let (first_provider, first_model) = candidates
+        .first()
+        .map(|c| (c.model.provider.clone(), c.model.id.clone()))
+        .unwrap_or_default();
+    let Converted {
+        conversation,
+        options,
+        stream,
+        include_usage,
+    } = convert(request, &first_provider, &first_model).map_err(|e| GatewayError::BadRequest {
+        message: e.message,
+        param: Some(e.param),
+    })?;
+    let mut conversation = Some(conversation);
     for (i, resolved) in candidates.into_iter().enumerate() {
         let key = resolved.reference.to_string();
-        record.model(&key);
-        let converted = convert(
-            request.clone(),
-            &resolved.model.provider,
-            &resolved.model.id,
-        )
-        .map_err(|e| GatewayError::BadRequest {
-            message: e.message,
-            param: Some(e.param),
-        })?;
+        record.model(&key, catalog.get(&resolved.reference).is_some());
+        let mut this = if i + 1 < count {
+            conversation.clone()
+        } else {
+            conversation.take()
+        }
+        .unwrap_or_default();
+        if i > 0 {
+            attribute(&mut this, &resolved.model.provider, &resolved.model.id);
+        }
         let provider = state
             .providers
             .get(&resolved.backend)
@@ -257,8 +284,8 @@ async fn begin(
         let prices = resolved.model.prices;
         let mut events = provider.stream(ProviderRequest {
             model: resolved.model,
-            conversation: converted.conversation,
-            options: converted.options,
+            conversation: this,
+            options: options.clone(),
         });
         let mut held = Vec::new();
         let failure = loop {
@@ -278,8 +305,8 @@ async fn begin(
                 return Ok(Begun {
                     key,
                     prices,
-                    stream: converted.stream,
-                    include_usage: converted.include_usage,
+                    stream,
+                    include_usage,
                     held,
                     rest: events,
                 });
@@ -351,7 +378,7 @@ mod tests {
         // Found by the `chat_request` fuzz target: text after the value was silently ignored.
         let error =
             parse_body(format!("{body}, {{\"role\": \"user\"}}]}}").as_bytes()).unwrap_err();
-        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(error.status(), axum::http::StatusCode::BAD_REQUEST);
         assert!(error.to_string().contains("trailing characters"), "{error}");
     }
 

@@ -25,7 +25,9 @@ pub enum GatewayError {
     #[error("{0}")]
     ModelNotFound(String),
     /// The body is larger than the gateway accepts (413).
-    #[error("request body is larger than the {limit} bytes accepted")]
+    #[error(
+        "the request body is larger than the {limit} bytes gateway.limits.maxRequestBytes accepts"
+    )]
     TooLarge {
         /// The limit.
         limit: usize,
@@ -33,6 +35,20 @@ pub enum GatewayError {
     /// The body is not JSON (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The body did not arrive within `gateway.limits.bodyTimeout` (408).
+    #[error("the request body did not arrive within gateway.limits.bodyTimeout ({seconds} s)")]
+    BodyTimeout {
+        /// The limit.
+        seconds: u64,
+    },
+    /// Too many requests are in progress; this one was shed (503, with `retry-after`).
+    #[error(
+        "the gateway is serving as many requests as gateway.limits.maxConcurrentRequests allows; retry shortly"
+    )]
+    Overloaded,
+    /// The gateway itself failed (500); the detail is in its log.
+    #[error("{0}")]
+    Internal(String),
     /// The gateway's own config cannot serve the request (500).
     #[error("{0}")]
     Misconfigured(String),
@@ -50,6 +66,9 @@ impl GatewayError {
             GatewayError::ModelNotFound(_) => "model_not_found",
             GatewayError::TooLarge { .. } => "request_too_large",
             GatewayError::UnsupportedMediaType(_) => "unsupported_media_type",
+            GatewayError::BodyTimeout { .. } => "request_timeout",
+            GatewayError::Overloaded => "overloaded",
+            GatewayError::Internal(_) => "internal_error",
             GatewayError::Misconfigured(_) => "gateway_misconfigured",
             GatewayError::Upstream(error) => error.kind.as_str(),
         }
@@ -63,6 +82,9 @@ impl GatewayError {
             GatewayError::ModelNotFound(_) => StatusCode::NOT_FOUND,
             GatewayError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            GatewayError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            GatewayError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            GatewayError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             GatewayError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
             GatewayError::Upstream(error) => match error.kind {
                 ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -72,6 +94,7 @@ impl GatewayError {
                 | ErrorKind::ContextOverflow
                 | ErrorKind::OnDemandNotSupported { .. } => StatusCode::BAD_REQUEST,
                 ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
                 _ => StatusCode::BAD_GATEWAY,
             },
@@ -94,6 +117,9 @@ impl GatewayError {
             GatewayError::UnsupportedMediaType(_) => {
                 ("invalid_request_error", "unsupported_media_type", None)
             }
+            GatewayError::BodyTimeout { .. } => ("invalid_request_error", "request_timeout", None),
+            GatewayError::Overloaded => ("server_error", "overloaded", None),
+            GatewayError::Internal(_) => ("server_error", "internal_error", None),
             GatewayError::Misconfigured(_) => ("server_error", "gateway_misconfigured", None),
             GatewayError::Upstream(error) => match error.kind {
                 ErrorKind::Throttled { .. } => ("rate_limit_error", "rate_limit_exceeded", None),
@@ -111,6 +137,11 @@ impl GatewayError {
                 ErrorKind::Validation | ErrorKind::OnDemandNotSupported { .. } => {
                     ("invalid_request_error", error.kind.as_str(), None)
                 }
+                ErrorKind::RequestTooLarge => (
+                    "invalid_request_error",
+                    "request_too_large",
+                    Some("messages".to_owned()),
+                ),
                 _ => ("api_error", error.kind.as_str(), None),
             },
         };

@@ -1,8 +1,11 @@
 //! `GET /metrics`: Prometheus (OpenMetrics text) counters and histograms for requests, latency,
 //! time to first token, tokens, cost, errors and the catalog.
 //!
-//! The `model` label is always a catalog key the gateway resolved (or empty before resolution),
-//! never text a client chose, so a client cannot grow the label set without bound.
+//! Every label is bounded. The `model` label is a key of the catalog (the models `/v1/models`
+//! lists), [`UNLISTED_MODEL`] for a model the catalog does not hold, or empty before a model
+//! was resolved — never text a client chose, so 1,000 made-up model ids add one series, not
+//! 1,000. Statuses are HTTP status codes, kinds come from the error taxonomy, outcomes and
+//! `stream` are fixed words.
 
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -19,6 +22,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::http::state::SharedState;
+
+/// The `model` label of requests for a model the catalog does not list.
+pub const UNLISTED_MODEL: &str = "unlisted";
 
 /// Labels of request counters: the model and the HTTP status (`cancelled` when the client left).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -259,6 +265,7 @@ impl Metrics {
 pub struct RequestRecord {
     metrics: std::sync::Arc<Metrics>,
     model: String,
+    key: String,
     stream: bool,
     started: Instant,
     first_output: bool,
@@ -274,6 +281,7 @@ impl RequestRecord {
         Self {
             metrics,
             model: String::new(),
+            key: String::new(),
             stream,
             started,
             first_output: false,
@@ -281,14 +289,17 @@ impl RequestRecord {
         }
     }
 
-    /// Names the model serving the request.
-    pub fn model(&mut self, key: &str) {
-        key.clone_into(&mut self.model);
+    /// Names the model serving the request: its catalog key when `listed`, else it counts
+    /// under [`UNLISTED_MODEL`].
+    pub fn model(&mut self, key: &str, listed: bool) {
+        let label = if listed { key } else { UNLISTED_MODEL };
+        label.clone_into(&mut self.model);
+        self.key = pincer_core::model_ref::shorten(key).into_owned();
     }
 
-    /// The model named so far.
+    /// The model named so far (shortened), for the access log.
     pub fn model_key(&self) -> &str {
-        &self.model
+        &self.key
     }
 
     /// Output began (only the first call counts).

@@ -4,45 +4,75 @@ pub mod auth;
 pub mod chat;
 pub mod error;
 pub mod images;
+pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod openapi;
+pub mod server;
 pub mod state;
 
-use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 
 pub use state::{GatewayState, SharedState};
 
-/// Largest request body accepted (images travel inline).
-pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// The default `gateway.limits.maxRequestBytes`: the largest request body accepted (images
+/// travel inline).
+pub const BODY_LIMIT: usize = pincer_config::options::DEFAULT_MAX_REQUEST_BYTES as usize;
 
-/// The routes: a table of paths and handlers.
+/// The routes: a table of paths and handlers, then the layers every request passes through.
 pub fn app(state: SharedState) -> Router {
-    let api = Router::new()
+    with_layers(api_routes(), state)
+}
+
+/// The API routes (everything under `/v1`), without layers.
+pub fn api_routes() -> Router<SharedState> {
+    Router::new()
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get))
+}
+
+/// `api` with the operational routes and every layer.
+///
+/// API routes are authenticated, counted against `maxConcurrentRequests` (shed with 503 beyond
+/// it) and have their body read within the size and time limits; health, readiness, metrics
+/// and the OpenAPI document answer even when the API is saturated. A panic anywhere becomes a
+/// 500 for its request.
+pub fn with_layers(api: Router<SharedState>, state: SharedState) -> Router {
+    let concurrency = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(limits::overloaded))
+        .load_shed()
+        .concurrency_limit(state.limits.max_concurrent_requests);
+    let api = api
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::read_body,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
-        ));
+        ))
+        .layer(concurrency);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::serve))
         .merge(api)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // The body is read (and limited) by `limits::read_body`.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(access_log))
+        .layer(CatchPanicLayer::custom(limits::panicked))
         .with_state(state)
 }
 
@@ -99,29 +129,30 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<Stopped> {
-    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    // Without TCP_NODELAY, Nagle's algorithm holds a small SSE chunk written right after
-    // another until the client acknowledges the first: a stream would lag one delta behind.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = signalled.send(());
-        })
-        .into_future();
-    let deadline = async move {
-        if on_signal.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        served = server => served.map(|()| Stopped::Drained),
-        () = deadline => Ok(Stopped::GraceElapsed),
+    let router = app(state.clone());
+    serve_router(listener, router, &state, shutdown, grace).await
+}
+
+/// [`serve`] for a router built by [`with_layers`].
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    state: &SharedState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<Stopped> {
+    let (max_connections, warning) = server::connection_capacity(state.limits.max_connections);
+    if let Some(warning) = warning {
+        tracing::warn!("{warning}");
     }
+    let header_timeout = state.limits.header_timeout;
+    server::run(
+        listener,
+        router,
+        max_connections,
+        header_timeout,
+        shutdown,
+        grace,
+    )
+    .await
 }

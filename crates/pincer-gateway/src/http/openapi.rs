@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::http::models::{ModelList, ModelObject};
 
 /// The errors every chat request may answer with, and what each means.
-const CHAT_ERRORS: [(&str, &str); 11] = [
+const CHAT_ERRORS: [(&str, &str); 12] = [
     (
         "400",
         "The request is invalid; `error.param` names the field",
@@ -19,12 +19,25 @@ const CHAT_ERRORS: [(&str, &str); 11] = [
     ("401", "Missing or wrong gateway token"),
     ("403", "The credentials may not invoke the model"),
     ("404", "Unknown model"),
-    ("413", "The body is too large"),
+    (
+        "408",
+        "The body did not arrive within gateway.limits.bodyTimeout",
+    ),
+    (
+        "413",
+        "The body is larger than gateway.limits.maxRequestBytes, or the prompt larger than Bedrock accepts",
+    ),
     ("415", "The body is not JSON"),
     ("429", "Throttled; `retry-after` says when to retry"),
-    ("500", "The gateway's config cannot serve the request"),
+    (
+        "500",
+        "The gateway's config cannot serve the request, or the gateway failed",
+    ),
     ("502", "The upstream provider failed"),
-    ("503", "The upstream provider is unavailable"),
+    (
+        "503",
+        "The upstream provider is unavailable, or the gateway is at gateway.limits.maxConcurrentRequests; `retry-after` says when to retry",
+    ),
     ("504", "No answer within the request timeout"),
 ];
 

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use pincer_config::Options;
-use pincer_core::ModelRef;
+use pincer_core::{ModelRef, Secret};
 
 use crate::catalog::Catalog;
 use crate::http::error::GatewayError;
 use crate::http::images::RemoteImages;
+use crate::http::limits::Limits;
 use crate::http::metrics::Metrics;
 use crate::providers::Providers;
 use crate::resolve::{ResolveError, Resolved, resolve};
@@ -24,7 +25,9 @@ pub struct GatewayState {
     /// Providers, built on first use.
     pub providers: Providers,
     /// The token clients must send, if any.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
+    /// Body, connection and concurrency limits.
+    pub limits: Limits,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// How long a request may wait for its first output (or, unstreamed, its answer).
@@ -44,7 +47,7 @@ impl GatewayState {
         options: Options,
         catalog: Catalog,
         providers: Providers,
-        token: Option<String>,
+        token: Option<Secret>,
     ) -> Self {
         let settings = options.gateway();
         let metrics = Arc::new(Metrics::new());
@@ -53,6 +56,7 @@ impl GatewayState {
             request_timeout: settings.request_timeout(),
             log_contents: settings.log_contents.unwrap_or(false),
             remote_images: RemoteImages::new(&settings.remote_images()),
+            limits: Limits::new(&settings.limits()),
             options,
             catalog: ArcSwap::from_pointee(catalog),
             providers,
@@ -109,6 +113,12 @@ impl GatewayState {
         } else if requested.contains('/') {
             requested.to_owned()
         } else {
+            pincer_core::validate_model_id(requested).map_err(|reason| {
+                GatewayError::BadRequest {
+                    message: format!("`{}`: {reason}", pincer_core::model_ref::shorten(requested)),
+                    param: Some("model".to_owned()),
+                }
+            })?;
             let catalog = self.catalog();
             let matches: Vec<&str> = catalog
                 .entries

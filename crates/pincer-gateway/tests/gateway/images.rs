@@ -8,18 +8,30 @@ use axum::http::header;
 /// A 1×1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
-/// Serves `/a.png` (a PNG), `/page.html` (not an image) and `/big.png` (2 KiB) on loopback.
+/// Serves `/a.png` (a PNG), `/slow.png` (the same, after a second), `/page.html` (not an
+/// image) and `/big.png` (2 KiB) on loopback.
 async fn image_server() -> (String, oneshot::Sender<()>) {
     use base64::Engine as _;
     let png = base64::engine::general_purpose::STANDARD
         .decode(PNG)
         .unwrap();
+    let slow_png = png.clone();
     let app = axum::Router::new()
         .route(
             "/a.png",
             axum::routing::get(move || {
                 let png = png.clone();
                 async move { ([(header::CONTENT_TYPE, "image/png")], png) }
+            }),
+        )
+        .route(
+            "/slow.png",
+            axum::routing::get(move || {
+                let png = slow_png.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    ([(header::CONTENT_TYPE, "image/png")], png)
+                }
             }),
         )
         .route(
@@ -47,10 +59,16 @@ async fn image_server() -> (String, oneshot::Sender<()>) {
 }
 
 fn with_image(url: &str) -> Value {
-    json!({"model": CLAUDE, "messages": [{"role": "user", "content": [
-        {"type": "text", "text": "twin:images what is this?"},
-        {"type": "image_url", "image_url": {"url": url}},
-    ]}]})
+    with_images(&[url])
+}
+
+fn with_images(urls: &[&str]) -> Value {
+    let mut content = vec![json!({"type": "text", "text": "twin:images what is this?"})];
+    content.extend(
+        urls.iter()
+            .map(|url| json!({"type": "image_url", "image_url": {"url": url}})),
+    );
+    json!({"model": CLAUDE, "messages": [{"role": "user", "content": content}]})
 }
 
 #[tokio::test]
@@ -174,6 +192,70 @@ async fn allowed_hosts_are_fetched_within_bounds_and_sent_inline() {
             .unwrap()
             .contains("maxBytes")
     );
+    gateway.stop().await;
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn the_remote_images_of_a_request_are_bounded_in_number_and_bytes() {
+    let (server, stop) = image_server().await;
+    let config = "{ models: { bedrockDiscovery: { enabled: true } }, gateway: { remoteImages: { enabled: true, maxImages: 3, maxTotalBytes: 100, allowHosts: ['127.0.0.1'] } } }";
+    let gateway = Gateway::start(config, None).await;
+    let one = format!("{server}/a.png");
+    let one = one.as_str();
+    // One PNG (about 70 bytes) fits; two exceed 100 bytes together.
+    let response = gateway.post(with_images(&[one])).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let error = refused(
+        gateway.post(with_images(&[one, one])).send().await.unwrap(),
+        400,
+        "maxTotalBytes",
+    )
+    .await;
+    assert!(
+        error["error"]["param"]
+            .as_str()
+            .unwrap()
+            .ends_with("image_url.url"),
+        "{error}"
+    );
+    // Four images are one more than maxImages: refused before any is fetched.
+    let error = refused(
+        gateway.post(with_images(&[one; 4])).send().await.unwrap(),
+        400,
+        "maxImages",
+    )
+    .await;
+    assert_eq!(error["error"]["param"], "messages");
+    gateway.stop().await;
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn remote_images_are_fetched_in_parallel_within_the_request_deadline() {
+    let (server, stop) = image_server().await;
+    let config = "{ models: { bedrockDiscovery: { enabled: true } }, gateway: { requestTimeout: 3, remoteImages: { enabled: true, maxImages: 16, allowHosts: ['127.0.0.1'] } } }";
+    let gateway = Gateway::start(config, None).await;
+    let slow = format!("{server}/slow.png");
+    let slow = slow.as_str();
+    // Four images that take a second each arrive together, well within three seconds.
+    let started = std::time::Instant::now();
+    let response = gateway.post(with_images(&[slow; 4])).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{:?}", started.elapsed());
+    // Sixteen take four rounds of four: the request's own deadline ends it, with a 504 that
+    // says so, instead of the fetches running past it.
+    let started = std::time::Instant::now();
+    let response = gateway.post(with_images(&[slow; 16])).send().await.unwrap();
+    let waited = started.elapsed();
+    let error = refused(response, 504, "gateway.requestTimeout (3 s)").await;
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("image"),
+        "{error}"
+    );
+    assert!(waited < Duration::from_millis(3900), "{waited:?}");
     gateway.stop().await;
     let _ = stop.send(());
 }

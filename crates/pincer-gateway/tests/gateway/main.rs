@@ -18,13 +18,16 @@ use bedrock_twin::{RunningTwin, Twin, TwinConfig};
 use pincer_bedrock::aws::load_with;
 use pincer_bedrock::provider::BedrockOptions;
 use pincer_gateway::catalog::{Catalog, CatalogInputs};
-use pincer_gateway::http::{BODY_LIMIT, GatewayState, SharedState, Stopped, serve};
+use pincer_gateway::http::{
+    BODY_LIMIT, GatewayState, SharedState, Stopped, api_routes, serve_router, with_layers,
+};
 use pincer_gateway::providers::Providers;
 use pincer_gateway::refresh::Refresher;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 mod faults;
+mod hardening;
 mod images;
 mod operation;
 
@@ -60,6 +63,8 @@ struct Setup<'a> {
     deadline: Duration,
     /// A fault on the twin's control plane from the start.
     control_fault: Option<bedrock_twin::Fault>,
+    /// Also serve `GET /v1/test-panic`, whose handler panics (for the panic tests).
+    panic_route: bool,
 }
 
 /// Where the gateway's AWS credentials come from.
@@ -88,6 +93,7 @@ impl<'a> Setup<'a> {
             },
             deadline: Duration::from_secs(10),
             control_fault: None,
+            panic_route: false,
         }
     }
 }
@@ -120,6 +126,7 @@ impl Gateway {
             bedrock,
             deadline,
             control_fault,
+            panic_route,
         } = setup;
         let twin_config = TwinConfig {
             imds_port: (credentials == Credentials::InstanceRole).then_some(0),
@@ -193,17 +200,31 @@ impl Gateway {
             options,
             catalog,
             Providers::with_setup(setup, bedrock),
-            token.map(str::to_owned),
+            token.map(pincer_core::Secret::new),
         ));
         let refresh = refresher.spawn(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();
         let served = state.clone();
+        let mut api = api_routes();
+        if panic_route {
+            api = api.route(
+                "/v1/test-panic",
+                axum::routing::get(|| async {
+                    if true {
+                        panic!("a handler failed");
+                    }
+                    "unreachable"
+                }),
+            );
+        }
+        let router = with_layers(api, state.clone());
         let task = tokio::spawn(async move {
-            serve(
+            serve_router(
                 listener,
-                served,
+                router,
+                &served,
                 async {
                     let _ = stopped.await;
                 },
@@ -497,7 +518,7 @@ async fn a_failure_after_streaming_began_is_an_sse_error() {
 
 #[tokio::test]
 async fn models_are_listed_and_tokens_required() {
-    let gateway = Gateway::start(DISCOVERY_ON, Some("gw-secret-token")).await;
+    let gateway = Gateway::start(DISCOVERY_ON, Some("gw-secret-token-1")).await;
     let client = reqwest::Client::new();
     let unauthorized = client
         .get(format!("{}/v1/models", gateway.url))
@@ -516,7 +537,7 @@ async fn models_are_listed_and_tokens_required() {
     assert!(!body.to_string().contains("gw-secret-token"));
     let list: Value = client
         .get(format!("{}/v1/models", gateway.url))
-        .bearer_auth("gw-secret-token")
+        .bearer_auth("gw-secret-token-1")
         .send()
         .await
         .unwrap()
@@ -533,7 +554,7 @@ async fn models_are_listed_and_tokens_required() {
     );
     let one = client
         .get(format!("{}/v1/models/{CLAUDE}", gateway.url))
-        .bearer_auth("gw-secret-token")
+        .bearer_auth("gw-secret-token-1")
         .send()
         .await
         .unwrap();

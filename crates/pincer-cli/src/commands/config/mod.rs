@@ -1,12 +1,14 @@
 //! `pincer config …`: read and edit the config file.
 
 pub mod get;
+mod models_check;
 pub mod path;
 pub mod schema;
 pub mod set;
 pub mod unset;
 pub mod validate;
 
+pub(crate) use models_check::check_default_models;
 use pincer_config::KeyPath;
 use pincer_config::redact::{REDACTED, is_secret_key, redact_value};
 use serde_json::Value;
