@@ -67,7 +67,7 @@ pub(crate) fn write_config(work: &Path) -> Result<()> {
     std::fs::write(
         work.join("pincer/config.json5"),
         format!(
-            "{{ models: {{ bedrockDiscovery: {{ enabled: true }} }}, agents: {{ defaults: {{ model: {{ primary: \"amazon-bedrock/{MODEL}\" }} }} }} }}\n"
+            "{{ models: {{ bedrockDiscovery: {{ enabled: true }} }}, agents: {{ defaults: {{ model: {{ primary: \"amazon-bedrock/{MODEL}\" }} }} }}, gateway: {{ limits: {{ maxConnections: 20000, maxConcurrentRequests: 20000 }} }} }}\n"
         ),
     )?;
     Ok(())

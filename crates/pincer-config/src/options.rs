@@ -38,9 +38,9 @@ pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 60;
 /// Default `gateway.limits.maxRequestBytes`.
 pub const DEFAULT_MAX_REQUEST_BYTES: u64 = 32 * 1024 * 1024;
 /// Default `gateway.limits.maxConnections`.
-pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10_000;
 /// Default `gateway.limits.maxConcurrentRequests`.
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 256;
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 1024;
 
 /// Pincer's configuration file (`~/.pincer/config.json5`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
