@@ -40,6 +40,21 @@ struct TwinExtras {
     /// Output-token limits by model id, for models whose summary has none.
     #[serde(default)]
     max_tokens: HashMap<String, u32>,
+    /// Rules a model family enforces, by model id (see [`Rules`]).
+    #[serde(default)]
+    rules: HashMap<String, Rules>,
+}
+
+/// What a model refuses beyond what its summary says: Anthropic's newest models refuse sampling
+/// parameters (`sampling: "none"`, answered ``The model returned the following errors:
+/// `temperature` is deprecated for this model.``), and the 4.5-era ones refuse `temperature`
+/// and `top_p` together (`sampling: "temperature-or-top-p"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rules {
+    /// `all` (default), `temperature-or-top-p` or `none`.
+    #[serde(default)]
+    pub sampling: Option<String>,
 }
 
 /// The catalogue the twin serves.
@@ -50,6 +65,7 @@ pub struct Catalogue {
     profiles: Vec<Value>,
     no_access: HashSet<String>,
     max_tokens: HashMap<String, u32>,
+    rules: HashMap<String, Rules>,
 }
 
 /// What a runtime model identifier resolves to.
@@ -63,6 +79,17 @@ pub struct Invocable {
     pub max_tokens: u32,
     /// Whether `ConverseStream` is allowed.
     pub streaming: bool,
+    /// `inputModalities` (`TEXT`, `IMAGE`, `VIDEO`, `SPEECH`).
+    pub input: Vec<String>,
+    /// Image formats of `converse.userImageTypesSupported`, when listed.
+    pub image_types: Option<Vec<String>>,
+    /// `converse.systemRoleSupported` (a model without a `converse` object takes system
+    /// prompts).
+    pub system_role: bool,
+    /// `explicitPromptCaching.isSupported`.
+    pub prompt_caching: bool,
+    /// The family's rules.
+    pub rules: Rules,
 }
 
 impl Catalogue {
@@ -79,6 +106,7 @@ impl Catalogue {
             profiles: Vec::new(),
             no_access: HashSet::new(),
             max_tokens: HashMap::new(),
+            rules: HashMap::new(),
         }
     }
 
@@ -95,7 +123,9 @@ impl Catalogue {
             profiles: file.inference_profile_summaries,
             no_access: file.twin.no_access.into_iter().collect(),
             max_tokens: file.twin.max_tokens,
-        })
+            rules: file.twin.rules,
+        }
+        .with_derived_profiles())
     }
 
     /// Reads a catalogue file.
@@ -214,8 +244,70 @@ impl Catalogue {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             max_tokens,
+            input: string_list(model, "inputModalities"),
+            image_types: model
+                .pointer("/converse/userImageTypesSupported")
+                .and_then(Value::as_array)
+                .map(|types| {
+                    types
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                }),
+            system_role: model
+                .pointer("/converse/systemRoleSupported")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            prompt_caching: model
+                .pointer("/explicitPromptCaching/isSupported")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            rules: self.rules.get(&model_id).cloned().unwrap_or_default(),
             model_id,
         })
+    }
+}
+
+impl Catalogue {
+    /// A catalogue that lists models with no inference profiles (a `ListFoundationModels`
+    /// capture, loaded with `--catalogue`) gets the system profiles Bedrock would have for the
+    /// models it can invoke only through one: `us.`, `eu.`, `apac.` and `global.`, each routing
+    /// to the model. A catalogue that lists profiles is served as it is.
+    fn with_derived_profiles(mut self) -> Self {
+        if !self.profiles.is_empty() {
+            return self;
+        }
+        for model in &self.models {
+            let types = string_list(model, "inferenceTypesSupported");
+            if !types.iter().any(|t| t == "INFERENCE_PROFILE") {
+                continue;
+            }
+            let Some(model_id) = str_field(model, "modelId") else {
+                continue;
+            };
+            let name = str_field(model, "modelName").unwrap_or(model_id);
+            for (prefix, label, region) in [
+                ("us", "US", "us-east-1"),
+                ("eu", "EU", "eu-central-1"),
+                ("apac", "APAC", "ap-northeast-1"),
+                ("global", "Global", "us-east-1"),
+            ] {
+                let id = format!("{prefix}.{model_id}");
+                self.profiles.push(serde_json::json!({
+                    "inferenceProfileName": format!("{label} {name}"),
+                    "description": format!("Routes requests to {name}."),
+                    "createdAt": "2026-02-01T00:00:00+00:00",
+                    "updatedAt": "2026-02-01T00:00:00+00:00",
+                    "inferenceProfileArn": format!("arn:aws:bedrock:{region}:111122223333:inference-profile/{id}"),
+                    "models": [{"modelArn": format!("arn:aws:bedrock:{region}::foundation-model/{model_id}")}],
+                    "inferenceProfileId": id,
+                    "status": "ACTIVE",
+                    "type": "SYSTEM_DEFINED",
+                }));
+            }
+        }
+        self
     }
 }
 

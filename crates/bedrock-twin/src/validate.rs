@@ -34,6 +34,7 @@ pub fn check(req: &Value, model: &Invocable) -> Result<Checked, AwsError> {
     let has_tool_config = req.get("toolConfig").is_some_and(|t| !t.is_null());
     check_tools(req)?;
     check_messages(messages, has_tool_config)?;
+    check_capabilities(req, model)?;
     let max_tokens = match req.pointer("/inferenceConfig/maxTokens") {
         None | Some(Value::Null) => None,
         Some(v) => {
@@ -195,6 +196,93 @@ fn check_messages(messages: &[Value], has_tool_config: bool) -> Result<(), AwsEr
     Ok(())
 }
 
+/// What the model's summary and family rules say it refuses: image blocks for a model without
+/// `IMAGE` input (or in a format it does not list), a system prompt for a model whose
+/// `converse.systemRoleSupported` is false, a `cachePoint` for a model without explicit prompt
+/// caching, and the sampling parameters its family refuses.
+fn check_capabilities(req: &Value, model: &Invocable) -> Result<(), AwsError> {
+    let mut images = Vec::new();
+    let mut cache_points = 0;
+    collect_blocks(req.get("messages"), &mut images, &mut cache_points);
+    collect_blocks(req.get("system"), &mut images, &mut cache_points);
+    collect_blocks(req.get("toolConfig"), &mut images, &mut cache_points);
+    if !images.is_empty() && !model.input.iter().any(|m| m == "IMAGE") {
+        return Err(AwsError::validation(
+            "This model doesn't support the image content block that you provided. Try again with a supported content block.",
+        ));
+    }
+    if let Some(types) = &model.image_types
+        && let Some(format) = images.iter().find(|f| !types.contains(f))
+    {
+        return Err(AwsError::validation(format!(
+            "This model doesn't support the {format} image format. Try again with a supported format: {}.",
+            types.join(", ")
+        )));
+    }
+    if !model.system_role
+        && req
+            .get("system")
+            .and_then(Value::as_array)
+            .is_some_and(|s| !s.is_empty())
+    {
+        return Err(AwsError::validation(
+            "This model doesn't support system messages. Try again without system messages.",
+        ));
+    }
+    if cache_points > 0 && !model.prompt_caching {
+        return Err(AwsError::validation(
+            "This model doesn't support the cachePoint content block that you provided. Try again without prompt caching.",
+        ));
+    }
+    let sent = |key: &str| {
+        req.pointer(&format!("/inferenceConfig/{key}"))
+            .is_some_and(|v| !v.is_null())
+    };
+    match model.rules.sampling.as_deref() {
+        Some("none") => {
+            for (key, name) in [("temperature", "temperature"), ("topP", "top_p")] {
+                if sent(key) {
+                    return Err(AwsError::validation(format!(
+                        "The model returned the following errors: `{name}` is deprecated for this model."
+                    )));
+                }
+            }
+        }
+        Some("temperature-or-top-p") if sent("temperature") && sent("topP") => {
+            return Err(AwsError::validation(
+                "The model returned the following errors: `temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The formats of every image block and the number of cache points under `value`.
+fn collect_blocks(value: Option<&Value>, images: &mut Vec<String>, cache_points: &mut usize) {
+    match value {
+        Some(Value::Object(map)) => {
+            for (key, v) in map {
+                match key.as_str() {
+                    "image" => {
+                        if let Some(format) = v.get("format").and_then(Value::as_str) {
+                            images.push(format.to_owned());
+                        }
+                    }
+                    "cachePoint" => *cache_points += 1,
+                    _ => collect_blocks(Some(v), images, cache_points),
+                }
+            }
+        }
+        Some(Value::Array(items)) => {
+            for item in items {
+                collect_blocks(Some(item), images, cache_points);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn tool_config_required() -> AwsError {
     AwsError::validation(
         "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
@@ -238,6 +326,17 @@ fn thinking_request(req: &Value) -> Thinking {
     let Some(fields) = req.get("additionalModelRequestFields") else {
         return Thinking::default();
     };
+    // gpt-oss: `reasoning_effort: "low" | "medium" | "high"`.
+    if fields
+        .get("reasoning_effort")
+        .and_then(Value::as_str)
+        .is_some()
+    {
+        return Thinking {
+            enabled: true,
+            budget: None,
+        };
+    }
     for key in ["thinking", "reasoningConfig", "reasoning_config"] {
         let Some(cfg) = fields.get(key) else { continue };
         let enabled = match cfg.get("type").and_then(Value::as_str) {
@@ -307,7 +406,83 @@ mod tests {
             provider: "p".into(),
             max_tokens: 8192,
             streaming: true,
+            input: vec!["TEXT".into(), "IMAGE".into()],
+            image_types: None,
+            system_role: true,
+            prompt_caching: true,
+            rules: Default::default(),
         }
+    }
+
+    #[test]
+    fn refuses_what_the_model_cannot_take() {
+        let image = json!({"role": "user", "content": [{"text": "x"}, {"image": {"format": "png", "source": {"bytes": "AA=="}}}]});
+        let text_only = Invocable {
+            input: vec!["TEXT".into()],
+            ..model()
+        };
+        let error = check(&json!({"messages": [image.clone()]}), &text_only).unwrap_err();
+        assert!(
+            error.message.contains("image content block"),
+            "{}",
+            error.message
+        );
+        let jpeg_only = Invocable {
+            image_types: Some(vec!["jpeg".into()]),
+            ..model()
+        };
+        assert!(check(&json!({"messages": [image]}), &jpeg_only).is_err());
+        let no_system = Invocable {
+            system_role: false,
+            ..model()
+        };
+        let with_system = json!({"system": [{"text": "be brief"}], "messages": [user("hi")]});
+        assert!(
+            check(&with_system, &no_system)
+                .unwrap_err()
+                .message
+                .contains("system messages")
+        );
+        let no_cache = Invocable {
+            prompt_caching: false,
+            ..model()
+        };
+        let cached = json!({"system": [{"text": "s"}, {"cachePoint": {"type": "default"}}], "messages": [user("hi")]});
+        assert!(
+            check(&cached, &no_cache)
+                .unwrap_err()
+                .message
+                .contains("cachePoint")
+        );
+        let one = Invocable {
+            rules: crate::catalogue::Rules {
+                sampling: Some("temperature-or-top-p".into()),
+            },
+            ..model()
+        };
+        let both =
+            json!({"messages": [user("hi")], "inferenceConfig": {"temperature": 0.5, "topP": 0.9}});
+        assert!(
+            check(&both, &one)
+                .unwrap_err()
+                .message
+                .contains("cannot both be specified")
+        );
+        let temperature =
+            json!({"messages": [user("hi")], "inferenceConfig": {"temperature": 0.5}});
+        assert!(check(&temperature, &one).is_ok());
+        let none = Invocable {
+            rules: crate::catalogue::Rules {
+                sampling: Some("none".into()),
+            },
+            ..model()
+        };
+        assert!(
+            check(&temperature, &none)
+                .unwrap_err()
+                .message
+                .contains("`temperature` is deprecated")
+        );
     }
 
     fn user(text: &str) -> Value {

@@ -20,7 +20,8 @@ use pincer_config::store::{create_private_dir, write_atomic};
 use crate::aws::Environment;
 use crate::discovery::DiscoveredModel;
 
-const FORMAT_VERSION: u32 = 1;
+/// 2: models carry Bedrock's capability facts.
+const FORMAT_VERSION: u32 = 2;
 
 /// What a cache file is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +181,8 @@ mod tests {
             provider_name: "Amazon".into(),
             input: vec![pincer_core::Modality::Text],
             hidden: None,
+            facts: Default::default(),
+            profile_of: None,
         }
     }
 
@@ -233,7 +236,7 @@ mod tests {
                 0o700
             );
         }
-        fs::write(cache.path(&key), "{\"version\": 1, \"key\": {").unwrap();
+        fs::write(cache.path(&key), "{\"version\": 2, \"key\": {").unwrap();
         let warning = cache.load(&key).unwrap_err();
         assert!(warning.contains("corrupt"), "{warning}");
         cache.store(&key, &[model("m")]).unwrap();

@@ -1,8 +1,9 @@
 //! Model discovery: `ListFoundationModels` and `ListInferenceProfiles` (every page), turned into
 //! the models a user can actually invoke from a region.
 //!
-//! - Kept: streaming, TEXT output, ACTIVE lifecycle (the rest is listed only with `--all`, with
-//!   the reason it is hidden).
+//! - Kept: streaming, TEXT input and output, ACTIVE lifecycle (the rest is listed only with
+//!   `--all`, with the reason it is hidden: a model without TEXT input, such as a speech-only
+//!   one, cannot take a Converse text turn).
 //! - Invocable ids only: a model with `ON_DEMAND` inference is listed by its base id; a model
 //!   invocable only through an inference profile is listed by the system profile of the
 //!   region's geography (`us.`, `eu.`, `apac.`, `jp.`, else `global.`), never by a base id that
@@ -10,8 +11,11 @@
 //!   hidden. Application profiles are listed by their ARN. Profiles inherit the base model's
 //!   modalities and limits.
 //! - `providerFilter` matches, case-insensitively, the provider name or the model-id prefix.
-//! - Limits, reasoning style and prices come from the known-model table.
+//! - What Bedrock says each model can do (the 2026 `converse` object and its neighbours, which
+//!   the SDK's model drops) is read from the raw answer ([`crate::facts`]) and kept with each
+//!   model; the catalog merges it with the known-model table and the config.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -24,6 +28,7 @@ use pincer_core::{ErrorKind, Modality, ProviderError};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{CallContext, from_control_error};
+use crate::facts::{self, BedrockFacts, RawBody};
 use crate::region::profile_prefix;
 
 /// One model found by discovery.
@@ -43,6 +48,13 @@ pub struct DiscoveredModel {
     /// Why it is hidden from the default listing, if it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<String>,
+    /// What Bedrock's listing says the model can do.
+    #[serde(default)]
+    pub facts: BedrockFacts,
+    /// For an application inference profile: the id it was made from (a system profile or a
+    /// model id), whose price it is billed at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_of: Option<String>,
 }
 
 /// What to list.
@@ -89,12 +101,14 @@ fn modalities(list: Option<&[ModelModality]>) -> Vec<Modality> {
     out
 }
 
-/// Turns the raw listings into invocable models for `region`.
+/// Turns the raw listings into invocable models for `region`; `facts` are the fields of the
+/// raw `ListFoundationModels` answer the SDK's model lacks, by model id.
 pub fn select(
     models: &[FoundationModelSummary],
     profiles: &[InferenceProfileSummary],
     region: &str,
     filter: &DiscoveryFilter,
+    facts: &HashMap<String, BedrockFacts>,
 ) -> Vec<DiscoveredModel> {
     let geography = profile_prefix(region);
     let mut out = Vec::new();
@@ -111,9 +125,21 @@ pub fn select(
             .map(|t| t.as_str())
             .collect();
         let outputs = model.output_modalities.as_deref().unwrap_or_default();
+        let facts = facts.get(&base_id).cloned().unwrap_or_default();
+        let input = if facts.input.is_empty() {
+            modalities(model.input_modalities.as_deref())
+        } else {
+            facts.input.clone()
+        };
         let mut hidden = None;
         if !outputs.contains(&ModelModality::Text) {
             hidden = Some("no text output".to_owned());
+        } else if !input.contains(&Modality::Text) {
+            let kinds: Vec<&str> = input.iter().map(|m| m.as_str()).collect();
+            hidden = Some(format!(
+                "no text input ({} only): not a chat model",
+                kinds.join(", ")
+            ));
         } else if model.response_streaming_supported != Some(true) {
             hidden = Some("no streaming".to_owned());
         } else if model
@@ -152,8 +178,10 @@ pub fn select(
                 .clone()
                 .unwrap_or_else(|| model.model_id.clone()),
             provider_name,
-            input: modalities(model.input_modalities.as_deref()),
+            input,
             hidden,
+            facts,
+            profile_of: None,
         });
     }
     // Application profiles, by ARN, inheriting their base model.
@@ -174,6 +202,7 @@ pub fn select(
             id: profile.inference_profile_arn.clone(),
             name: profile.inference_profile_name.clone(),
             hidden: base.hidden.clone(),
+            profile_of: Some(base.id.clone()),
             ..base
         });
     }
@@ -209,11 +238,23 @@ pub async fn discover_paged(
             format!("{what} did not answer within {} s", deadline.as_secs_f32()),
         )
     };
-    let models = tokio::time::timeout(deadline, client.list_foundation_models().send())
-        .await
-        .map_err(|_| timeout("bedrock:ListFoundationModels"))?
-        .map_err(|e| from_control_error(&e, "bedrock:ListFoundationModels", context))?
-        .model_summaries
+    let raw = RawBody::default();
+    let models = tokio::time::timeout(
+        deadline,
+        client
+            .list_foundation_models()
+            .customize()
+            .interceptor(raw.clone())
+            .send(),
+    )
+    .await
+    .map_err(|_| timeout("bedrock:ListFoundationModels"))?
+    .map_err(|e| from_control_error(&e, "bedrock:ListFoundationModels", context))?
+    .model_summaries
+    .unwrap_or_default();
+    let facts = raw
+        .take()
+        .map(|body| facts::of_listing(&body))
         .unwrap_or_default();
     let mut profiles = Vec::new();
     for kind in [
@@ -245,5 +286,5 @@ pub async fn discover_paged(
             }
         }
     }
-    Ok(select(&models, &profiles, region, filter))
+    Ok(select(&models, &profiles, region, filter, &facts))
 }

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod discovery;
 pub mod document;
 pub mod errors;
+pub mod facts;
 pub mod known;
 pub mod provider;
 pub mod reasoning;

@@ -165,9 +165,15 @@ pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError>
     };
     let mut system = Vec::new();
     if let Some(prompt) = system_prompt.filter(|s| !s.trim().is_empty()) {
-        system.push(SystemContentBlock::Text(prompt));
-        if cache {
-            system.push(SystemContentBlock::CachePoint(cache_point()?));
+        if model.capabilities.system_prompt {
+            system.push(SystemContentBlock::Text(prompt));
+            if cache {
+                system.push(SystemContentBlock::CachePoint(cache_point()?));
+            }
+        } else if let Some(first) = turns.iter_mut().find(|t| t.role == Role::User) {
+            // The model takes no system prompt: it goes first in the first user turn.
+            tracing::debug!(model = %model.id, "no system role: the system prompt is folded into the first user turn");
+            first.parts.insert(0, Part::Text(format!("{prompt}\n\n")));
         }
     }
     let last_user = turns.iter().rposition(|t| t.role == Role::User);
@@ -175,10 +181,7 @@ pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError>
     for (i, turn) in turns.into_iter().enumerate() {
         let mut content = Vec::with_capacity(turn.parts.len() + 1);
         for part in turn.parts {
-            content.push(to_block(
-                part,
-                model.accepts_images() || model.input.is_empty(),
-            )?);
+            content.push(to_block(part, model)?);
         }
         if cache && Some(i) == last_user {
             content.push(ContentBlock::CachePoint(cache_point()?));
@@ -463,32 +466,45 @@ fn spec(
         .map_err(|e| invalid(e.to_string()))
 }
 
-fn image_block(image: &Image, allowed: bool) -> Result<ImageBlock, ProviderError> {
-    if !allowed {
-        return Err(invalid("this model does not accept images"));
+/// An image block, if `model` takes images of this format (a model with no listed inputs is
+/// given the benefit of the doubt).
+fn image_block(image: Image, model: &Model) -> Result<ImageBlock, ProviderError> {
+    if !(model.accepts_images() || model.input.is_empty()) {
+        return Err(invalid(format!(
+            "`{}` does not accept images; send text only, or choose a model that takes images",
+            model.id
+        )));
     }
-    let format = match image.media_type.to_ascii_lowercase().as_str() {
-        "image/png" => ImageFormat::Png,
-        "image/jpeg" | "image/jpg" => ImageFormat::Jpeg,
-        "image/gif" => ImageFormat::Gif,
-        "image/webp" => ImageFormat::Webp,
+    let (format, name) = match image.media_type.to_ascii_lowercase().as_str() {
+        "image/png" => (ImageFormat::Png, "png"),
+        "image/jpeg" | "image/jpg" => (ImageFormat::Jpeg, "jpeg"),
+        "image/gif" => (ImageFormat::Gif, "gif"),
+        "image/webp" => (ImageFormat::Webp, "webp"),
         other => {
             return Err(invalid(format!(
                 "images of type `{other}` are not supported; use png, jpeg, gif or webp"
             )));
         }
     };
+    let formats = &model.capabilities.image_formats;
+    if !formats.is_empty() && !formats.iter().any(|f| f == name) {
+        return Err(invalid(format!(
+            "`{}` does not accept {name} images; it takes {}",
+            model.id,
+            formats.join(", ")
+        )));
+    }
     ImageBlock::builder()
         .format(format)
-        .source(ImageSource::Bytes(Blob::new(image.data.clone())))
+        .source(ImageSource::Bytes(Blob::new(image.data)))
         .build()
         .map_err(|e| invalid(e.to_string()))
 }
 
-fn to_block(part: Part, images_allowed: bool) -> Result<ContentBlock, ProviderError> {
+fn to_block(part: Part, model: &Model) -> Result<ContentBlock, ProviderError> {
     Ok(match part {
         Part::Text(text) => ContentBlock::Text(text),
-        Part::Image(image) => ContentBlock::Image(image_block(&image, images_allowed)?),
+        Part::Image(image) => ContentBlock::Image(image_block(image, model)?),
         Part::Thinking { text, signature } => {
             ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(
                 ReasoningTextBlock::builder()
@@ -524,7 +540,7 @@ fn to_block(part: Part, images_allowed: bool) -> Result<ContentBlock, ProviderEr
                         ToolResultContentBlock::Json(to_document(&value))
                     }
                     ToolResultContent::Image(image) => {
-                        ToolResultContentBlock::Image(image_block(&image, images_allowed)?)
+                        ToolResultContentBlock::Image(image_block(image, model)?)
                     }
                 });
             }
@@ -561,6 +577,7 @@ mod tests {
                 context_window: 300_000,
                 max_tokens: 4096,
                 prompt_cache: false,
+                capabilities: Default::default(),
             },
             conversation: Conversation {
                 messages,

@@ -129,6 +129,7 @@ fn request_to_converse(c: &mut Criterion) {
         context_window: 200_000,
         max_tokens: 4096,
         prompt_cache: false,
+        capabilities: pincer_core::Capabilities::default(),
     };
     c.bench_function("openai_request_to_converse", |b| {
         b.iter(|| {

@@ -118,6 +118,12 @@ pub enum InputKind {
     Text,
     /// Images (png, jpeg, gif, webp).
     Image,
+    /// Documents (pdf, csv, doc, docx, xls, xlsx, html, txt, md).
+    Document,
+    /// Video.
+    Video,
+    /// Speech or other audio.
+    Audio,
 }
 
 /// A model entry under `models.providers.<id>.models[]`.

@@ -25,7 +25,7 @@ pub use content::{
 };
 pub use error::{ErrorKind, ProviderError};
 pub use event::StreamEvent;
-pub use model::{Modality, Model, ReasoningStyle};
+pub use model::{BudgetRange, Capabilities, Modality, Model, ReasoningStyle, Sampling};
 pub use model_ref::{
     ModelIdError, ModelRef, ModelRefError, ProviderIdError, validate_model_id, validate_provider_id,
 };

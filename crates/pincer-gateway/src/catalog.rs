@@ -60,8 +60,14 @@ pub struct CatalogEntry {
     /// How it reasons.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_style: Option<pincer_core::ReasoningStyle>,
-    /// Prices per 1M tokens.
+    /// Prices per 1M tokens (`null`: unknown).
     pub cost: pincer_core::Prices,
+    /// Whether prompt-cache points are honoured.
+    pub prompt_cache: bool,
+    /// What else the model can take, and how.
+    pub capabilities: pincer_core::Capabilities,
+    /// Where each value comes from: `config`, `bedrock`, `table` or `default`.
+    pub sources: crate::resolve::Provenance,
     /// Where it comes from.
     pub source: Source,
     /// Why discovery hides it (listed with `--all` only).
@@ -182,9 +188,62 @@ impl Catalog {
         }
     }
 
+    /// The catalog as the last discovery left it, without calling Bedrock: the configured models
+    /// merged with the discovery cache for `region` (of any age). `pincer chat` reads this, so it
+    /// describes each model as the gateway and `models list` do, and never waits on discovery.
+    pub fn from_cache(
+        options: &Options,
+        pincer_home: &Path,
+        region: &str,
+        env: &dyn Environment,
+    ) -> Self {
+        let settings = options.discovery();
+        let filter = settings.provider_filter.clone().unwrap_or_default();
+        let key = CacheKey::new(region, &identity_fingerprint(env), &filter);
+        let cached = if settings.enabled == Some(false) {
+            None
+        } else {
+            DiscoveryCache::new(pincer_home).load(&key).ok().flatten()
+        };
+        let discovered = cached
+            .as_ref()
+            .map(|c| c.models.clone())
+            .unwrap_or_default();
+        Self {
+            entries: merge_entries(options, &discovered),
+            discovery: DiscoveryReport {
+                enabled: cached.is_some(),
+                reason: "read from the discovery cache".to_owned(),
+                region: region.to_owned(),
+                region_source: String::new(),
+                cache_age_secs: cached.as_ref().map(|c| c.age.as_secs()),
+                from_cache: cached.is_some(),
+                error: None,
+                discovered: discovered.len(),
+                warnings: Vec::new(),
+                credentials: None,
+            },
+        }
+    }
+
     /// The entries served (not hidden by discovery).
     pub fn served(&self) -> impl Iterator<Item = &CatalogEntry> {
         self.entries.iter().filter(|e| e.hidden.is_none())
+    }
+
+    /// Resolves `reference` as every path does (`pincer chat`, the gateway): the backend from
+    /// the config, and the model as this catalog describes it (config, Bedrock's listing and the
+    /// known-model table merged) when the catalog holds it, else as the config and the table do.
+    pub fn resolve(
+        &self,
+        options: &Options,
+        reference: &ModelRef,
+    ) -> Result<crate::resolve::Resolved, crate::resolve::ResolveError> {
+        let mut resolved = crate::resolve::resolve(options, reference)?;
+        if let Some(entry) = self.get(reference) {
+            resolved.model = entry.model.clone();
+        }
+        Ok(resolved)
     }
 
     /// The entry for `reference`.
@@ -344,23 +403,29 @@ fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<Catal
     let primary = options.default_model().and_then(|m| m.primary.clone());
     let mut entries = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let entry =
-        |provider: &str, model: Model, source: Source, hidden: Option<String>| CatalogEntry {
-            key: format!("{provider}/{}", model.id),
-            provider: provider.to_owned(),
-            id: model.id.clone(),
-            name: model.name.clone(),
-            input: model.input.clone(),
-            context_window: model.context_window,
-            max_tokens: model.max_tokens,
-            reasoning: model.reasoning.is_some(),
-            reasoning_style: model.reasoning,
-            cost: model.prices,
-            source,
-            hidden,
-            default: primary.as_deref() == Some(&format!("{provider}/{}", model.id)),
-            model,
-        };
+    let entry = |provider: &str,
+                 (model, sources): (Model, crate::resolve::Provenance),
+                 source: Source,
+                 hidden: Option<String>,
+                 reasoning_supported: bool| CatalogEntry {
+        key: format!("{provider}/{}", model.id),
+        provider: provider.to_owned(),
+        id: model.id.clone(),
+        name: model.name.clone(),
+        input: model.input.clone(),
+        context_window: model.context_window,
+        max_tokens: model.max_tokens,
+        reasoning: model.reasoning.is_some() || reasoning_supported,
+        reasoning_style: model.reasoning,
+        cost: model.prices,
+        prompt_cache: model.prompt_cache,
+        capabilities: model.capabilities.clone(),
+        sources,
+        source,
+        hidden,
+        default: primary.as_deref() == Some(&format!("{provider}/{}", model.id)),
+        model,
+    };
     for (provider_id, provider) in options.providers() {
         let bedrock = provider
             .api
@@ -384,7 +449,8 @@ fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<Catal
                 Source::Manual
             };
             seen.insert(format!("{provider_id}/{}", manual.id));
-            entries.push(entry(provider_id, model, source, None));
+            let supported = found.is_some_and(|d| d.facts.reasoning_supported == Some(true));
+            entries.push(entry(provider_id, model, source, None, supported));
         }
     }
     let mut rest: Vec<CatalogEntry> = discovered
@@ -399,7 +465,23 @@ fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<Catal
                 Some(d),
                 defaults,
             );
-            entry(PROVIDER_ID, model, Source::Discovered, d.hidden.clone())
+            let supported = d.facts.reasoning_supported == Some(true);
+            // Bedrock lists rerankers and video-understanding models as TEXT to TEXT; they take
+            // no Converse turn.
+            let hidden = d.hidden.clone().or_else(|| {
+                known::lookup(&d.base_id).and_then(|k| match k.kind {
+                    known::Kind::Chat => None,
+                    known::Kind::Embedding => {
+                        Some("an embedding model: not a chat model".to_owned())
+                    }
+                    known::Kind::Rerank => Some("a reranking model: not a chat model".to_owned()),
+                    known::Kind::Video => Some(
+                        "a video-understanding model served through InvokeModel, not Converse"
+                            .to_owned(),
+                    ),
+                })
+            });
+            entry(PROVIDER_ID, model, Source::Discovered, hidden, supported)
         })
         .collect();
     rest.sort_by(|a, b| a.key.cmp(&b.key));

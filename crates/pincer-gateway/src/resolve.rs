@@ -11,7 +11,7 @@ use pincer_bedrock::region::{BaseUrl, parse_base_url};
 use pincer_config::Options;
 use pincer_config::options::{Api, Auth, InputKind, ModelOptions, ProviderOptions};
 use pincer_core::env::EnvVars;
-use pincer_core::{Modality, Model, ModelRef, Prices, ReasoningStyle};
+use pincer_core::{Capabilities, Modality, Model, ModelRef, Prices, ReasoningStyle, Sampling};
 
 /// Which kind of provider serves a model, with its connection settings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -191,13 +191,40 @@ pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, Reso
                 discovery.default_context_window(),
                 discovery.default_max_tokens(),
             ),
-        ),
+        )
+        .0,
         backend,
     })
 }
 
-/// Merges what is known of a model, field by field: manual entry, then discovery, then the
-/// known-model table, then the discovery defaults `(context window, max tokens)`.
+/// Where a value of the catalog comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The user's config.
+    Config,
+    /// Bedrock's own model listing.
+    Bedrock,
+    /// Pincer's known-model table.
+    Table,
+    /// The seed's defaults (`defaultContextWindow`, `defaultMaxTokens`) or Pincer's.
+    Default,
+}
+
+/// Where each value of a merged model comes from, by field name (`contextWindow`, `cost`, …).
+/// A field with no entry is unknown (a price nobody published).
+pub type Provenance = std::collections::BTreeMap<&'static str, Origin>;
+
+/// The first of `candidates` that is known, with its origin.
+fn first<T>(candidates: [(Option<T>, Origin); 3]) -> Option<(T, Origin)> {
+    candidates
+        .into_iter()
+        .find_map(|(value, origin)| value.map(|v| (v, origin)))
+}
+
+/// Merges what is known of a model, field by field, in this order: the config's entry, what
+/// Bedrock's listing says, the known-model table, then the defaults `(context window, max
+/// tokens)`. Returns the model and where each value came from.
 pub fn merge(
     provider: &str,
     id: &str,
@@ -205,60 +232,197 @@ pub fn merge(
     known: Option<&known::KnownModel>,
     discovered: Option<&DiscoveredModel>,
     (default_context, default_max): (u32, u32),
-) -> Model {
-    let context_window = manual
-        .and_then(|m| m.context_window)
-        .or(known.map(|k| k.context_window))
-        .unwrap_or(default_context);
-    let max_tokens = manual
-        .and_then(|m| m.max_tokens)
-        .or(known.map(|k| k.max_tokens))
-        .unwrap_or(default_max);
+) -> (Model, Provenance) {
+    let facts = discovered.map(|d| &d.facts);
+    let mut sources = Provenance::new();
+    let mut note = |field: &'static str, origin: Origin| {
+        sources.insert(field, origin);
+    };
+    let (context_window, origin) = first([
+        (manual.and_then(|m| m.context_window), Origin::Config),
+        (None, Origin::Bedrock),
+        (known.and_then(|k| k.context_window), Origin::Table),
+    ])
+    .unwrap_or((default_context, Origin::Default));
+    note("contextWindow", origin);
+    let (max_tokens, origin) = first([
+        (manual.and_then(|m| m.max_tokens), Origin::Config),
+        (facts.and_then(|f| f.max_tokens_maximum), Origin::Bedrock),
+        (known.and_then(|k| k.max_tokens), Origin::Table),
+    ])
+    .unwrap_or((default_max, Origin::Default));
+    note("maxTokens", origin);
+    let max_tokens = max_tokens.min(context_window);
+    // What is sent when a request names no limit: Bedrock's own default, else the model card's
+    // output limit, never more than the limit.
+    let default_max_tokens = first([
+        (manual.and_then(|m| m.max_tokens), Origin::Config),
+        (facts.and_then(|f| f.max_tokens_default), Origin::Bedrock),
+        (known.and_then(|k| k.max_tokens), Origin::Table),
+    ])
+    .map(|(n, origin)| {
+        note("defaultMaxTokens", origin);
+        n.min(max_tokens)
+    });
     let reasoning = match manual.and_then(|m| m.reasoning) {
-        Some(false) => None,
+        Some(false) => {
+            note("reasoning", Origin::Config);
+            None
+        }
         // Reasoning declared by hand: the known style if there is one, else a thinking budget.
-        Some(true) => known
-            .and_then(|k| k.reasoning)
-            .or(Some(ReasoningStyle::BudgetTokens)),
-        None => known.and_then(|k| k.reasoning),
+        Some(true) => {
+            note("reasoning", Origin::Config);
+            known
+                .and_then(|k| k.reasoning)
+                .or(Some(ReasoningStyle::BudgetTokens))
+        }
+        None => {
+            let style = known.and_then(|k| k.reasoning);
+            if style.is_some() {
+                note("reasoning", Origin::Table);
+            }
+            style
+        }
     };
-    let input = match manual.and_then(|m| m.input.as_ref()) {
-        Some(kinds) => kinds
-            .iter()
-            .map(|k| match k {
-                InputKind::Text => Modality::Text,
-                InputKind::Image => Modality::Image,
-            })
-            .collect(),
-        None => discovered
+    let mut input: Vec<Modality> = match manual.and_then(|m| m.input.as_ref()) {
+        Some(kinds) => {
+            note("input", Origin::Config);
+            kinds.iter().map(|k| input_kind(*k)).collect()
+        }
+        None => match discovered
             .map(|d| d.input.clone())
-            .filter(|input| !input.is_empty())
-            .or_else(|| known.map(|k| k.input.clone()))
-            .unwrap_or_else(|| vec![Modality::Text]),
-    };
-    let known_prices = known.map(|k| k.cost).unwrap_or_default();
-    let prices = match manual.and_then(|m| m.cost) {
-        Some(cost) => Prices {
-            input: cost.input.unwrap_or(known_prices.input),
-            output: cost.output.unwrap_or(known_prices.output),
-            cache_read: cost.cache_read.unwrap_or(known_prices.cache_read),
-            cache_write: cost.cache_write.unwrap_or(known_prices.cache_write),
+            .filter(|i| !i.is_empty())
+        {
+            Some(input) => {
+                note("input", Origin::Bedrock);
+                input
+            }
+            None => match known {
+                Some(k) => {
+                    note("input", Origin::Table);
+                    k.input.clone()
+                }
+                None => {
+                    note("input", Origin::Default);
+                    vec![Modality::Text]
+                }
+            },
         },
-        None => known_prices,
     };
-    Model {
-        provider: provider.to_owned(),
-        id: id.to_owned(),
-        name: manual
-            .and_then(|m| m.name.clone())
-            .or_else(|| discovered.map(|d| d.name.clone()))
-            .unwrap_or_else(|| id.to_owned()),
-        reasoning,
-        input,
-        prices,
-        context_window,
-        max_tokens: max_tokens.min(context_window),
-        prompt_cache: known.is_some_and(|k| k.prompt_cache),
+    let configured_input = manual.is_some_and(|m| m.input.is_some());
+    // Bedrock lists document support in `converse`, not in `inputModalities`.
+    if !configured_input {
+        match facts.and_then(|f| f.document_types.as_ref()) {
+            Some(types) if !types.is_empty() && !input.contains(&Modality::Document) => {
+                input.push(Modality::Document);
+            }
+            Some(types) if types.is_empty() => input.retain(|m| *m != Modality::Document),
+            _ => {
+                if known.is_some_and(|k| k.input.contains(&Modality::Document))
+                    && !input.contains(&Modality::Document)
+                {
+                    input.push(Modality::Document);
+                }
+            }
+        }
+        input.sort();
+        input.dedup();
+    }
+    let (prompt_cache, origin) = first([
+        (None, Origin::Config),
+        (facts.and_then(|f| f.prompt_caching), Origin::Bedrock),
+        (known.map(|k| k.prompt_cache), Origin::Table),
+    ])
+    .unwrap_or((false, Origin::Default));
+    note("promptCache", origin);
+    // An application profile is billed as what it was made from (a `us.` profile at its rate).
+    let priced_as = discovered
+        .and_then(|d| d.profile_of.as_deref())
+        .unwrap_or(id);
+    let table_prices = known.map(|k| k.prices_for(priced_as)).unwrap_or_default();
+    let configured = manual.and_then(|m| m.cost);
+    let pick = |configured: Option<f64>, table: Option<f64>| configured.or(table);
+    let prices = Prices {
+        input: pick(configured.and_then(|c| c.input), table_prices.input),
+        output: pick(configured.and_then(|c| c.output), table_prices.output),
+        cache_read: pick(
+            configured.and_then(|c| c.cache_read),
+            table_prices.cache_read,
+        ),
+        cache_write: pick(
+            configured.and_then(|c| c.cache_write),
+            table_prices.cache_write,
+        ),
+        cache_write_long: table_prices.cache_write_long,
+    };
+    if configured.is_some() {
+        note("cost", Origin::Config);
+    } else if table_prices.is_known() {
+        note("cost", Origin::Table);
+    }
+    let (system_prompt, origin) = first([
+        (None, Origin::Config),
+        (facts.and_then(|f| f.system_role_supported), Origin::Bedrock),
+        (None, Origin::Table),
+    ])
+    .unwrap_or((true, Origin::Default));
+    note("systemPrompt", origin);
+    let capabilities = Capabilities {
+        default_max_tokens,
+        image_formats: facts
+            .and_then(|f| f.image_types.clone())
+            .unwrap_or_default(),
+        document_formats: facts
+            .and_then(|f| f.document_types.clone())
+            .unwrap_or_default(),
+        video_formats: facts
+            .and_then(|f| f.video_types.clone())
+            .unwrap_or_default(),
+        system_prompt,
+        reasoning_budget: facts.and_then(|f| f.reasoning_budget),
+        sampling: known.map(|k| k.sampling).unwrap_or_default(),
+        efforts: known.map(|k| k.efforts.clone()).unwrap_or_default(),
+        guardrails: facts.and_then(|f| f.guardrails),
+        latency_optimized: facts.and_then(|f| f.latency_optimized),
+        family: facts.and_then(|f| f.family.clone()),
+        priority_prices: known.and_then(|k| k.priority),
+        flex_prices: known.and_then(|k| k.flex),
+    };
+    if facts.is_some_and(|f| f.reasoning_budget.is_some()) {
+        note("reasoningBudget", Origin::Bedrock);
+    }
+    if known.is_some_and(|k| k.sampling != Sampling::All) {
+        note("sampling", Origin::Table);
+    }
+    let name = manual
+        .and_then(|m| m.name.clone())
+        .or_else(|| discovered.map(|d| d.name.clone()))
+        .or_else(|| known.map(|k| k.name.clone()))
+        .unwrap_or_else(|| id.to_owned());
+    (
+        Model {
+            provider: provider.to_owned(),
+            id: id.to_owned(),
+            name,
+            reasoning,
+            input,
+            prices,
+            context_window,
+            max_tokens,
+            prompt_cache,
+            capabilities,
+        },
+        sources,
+    )
+}
+
+fn input_kind(kind: InputKind) -> Modality {
+    match kind {
+        InputKind::Text => Modality::Text,
+        InputKind::Image => Modality::Image,
+        InputKind::Document => Modality::Document,
+        InputKind::Video => Modality::Video,
+        InputKind::Audio => Modality::Audio,
     }
 }
 
@@ -290,8 +454,9 @@ mod tests {
                 endpoint: None
             }
         );
-        assert_eq!(r.model.prices.input, 2.5);
-        assert_eq!(r.model.prices.output, 15.0);
+        assert_eq!(r.model.prices.input, Some(2.5));
+        // A geographic (`eu.`) profile takes the table's geographic price.
+        assert_eq!(r.model.prices.output, Some(16.5));
         assert_eq!(r.model.max_tokens, 64000);
         assert_eq!(r.model.reasoning, Some(ReasoningStyle::BudgetTokens));
         assert!(r.model.prompt_cache);
@@ -304,11 +469,15 @@ mod tests {
         );
         let r = resolve(
             &options,
-            &"amazon-bedrock/cohere.command-r-v1:0".parse().unwrap(),
+            &"amazon-bedrock/acme.unknown-model-v1:0".parse().unwrap(),
         )
         .unwrap();
         assert_eq!((r.model.context_window, r.model.max_tokens), (50000, 1000));
         assert_eq!(r.model.reasoning, None);
+        assert!(
+            !r.model.prices.is_known(),
+            "an unknown model has no price, not $0"
+        );
         let err = resolve(&options, &"nope/x".parse().unwrap()).unwrap_err();
         assert!(err.to_string().contains("unknown provider `nope`"), "{err}");
     }

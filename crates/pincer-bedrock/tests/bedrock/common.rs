@@ -35,14 +35,16 @@ pub fn model(id: &str) -> Model {
         reasoning,
         input: vec![Modality::Text, Modality::Image],
         prices: Prices {
-            input: 3.0,
-            output: 15.0,
-            cache_read: 0.3,
-            cache_write: 3.75,
+            input: Some(3.0),
+            output: Some(15.0),
+            cache_read: Some(0.3),
+            cache_write: Some(3.75),
+            cache_write_long: None,
         },
         context_window: 200_000,
         max_tokens,
         prompt_cache: cache,
+        capabilities: Default::default(),
     }
 }
 

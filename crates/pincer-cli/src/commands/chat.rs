@@ -14,11 +14,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use futures_util::StreamExt;
+use pincer_bedrock::aws::ProcessEnvironment;
 use pincer_config::{Config, ConfigLocation};
 use pincer_core::{
     AssistantMessage, Conversation, ErrorKind, Image, Message, MessageBuilder, ModelRef,
     ProviderError, ProviderRequest, RequestOptions, StreamEvent, UserContent,
 };
+use pincer_gateway::catalog::Catalog;
 use pincer_gateway::providers::Providers;
 use pincer_gateway::resolve::{Resolved, resolve};
 use serde_json::json;
@@ -41,7 +43,24 @@ pub fn run(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> Resu
 
 async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> Result<ExitStatus> {
     let config = Config::load(&location.path)?;
-    let candidates = candidates(&config, args.model.as_deref())?;
+    // The catalog the gateway and `models list` use, as the last discovery left it (never a
+    // discovery call: a chat does not wait on the control plane), so a model is described alike
+    // on every path.
+    let region = pincer_bedrock::region::region_from_env(
+        config.options.discovery().region.as_deref(),
+        &ProcessEnvironment,
+    )
+    .map_or_else(
+        || pincer_bedrock::region::DEFAULT_REGION.to_owned(),
+        |(region, _)| region,
+    );
+    let catalog = Catalog::from_cache(
+        &config.options,
+        &crate::commands::models::home_of(&location.path),
+        &region,
+        &ProcessEnvironment,
+    );
+    let candidates = candidates(&config, Some(&catalog), args.model.as_deref())?;
     let images = args
         .image
         .iter()
@@ -107,7 +126,11 @@ pub fn interrupted_code() -> u8 {
     INTERRUPTED
 }
 
-fn candidates(config: &Config, explicit: Option<&str>) -> Result<Vec<Resolved>> {
+fn candidates(
+    config: &Config,
+    catalog: Option<&Catalog>,
+    explicit: Option<&str>,
+) -> Result<Vec<Resolved>> {
     let references: Vec<String> = match explicit {
         Some(model) => vec![model.to_owned()],
         None => {
@@ -128,7 +151,11 @@ fn candidates(config: &Config, explicit: Option<&str>) -> Result<Vec<Resolved>> 
         .iter()
         .map(|text| {
             let reference: ModelRef = text.parse().map_err(|e| UsageError(format!("{e}")))?;
-            resolve(&config.options, &reference).map_err(|e| UsageError(e.to_string()).into())
+            match catalog {
+                Some(catalog) => catalog.resolve(&config.options, &reference),
+                None => resolve(&config.options, &reference),
+            }
+            .map_err(|e| UsageError(e.to_string()).into())
         })
         .collect()
 }
@@ -412,7 +439,7 @@ impl Session<'_> {
                 "model": candidate.reference.to_string(),
                 "stopReason": message.stop_reason,
                 "usage": {"input": usage.input, "output": usage.output, "cacheRead": usage.cache_read, "cacheWrite": usage.cache_write, "total": usage.total()},
-                "costUsd": cost.total,
+                "costUsd": cost.map(|c| c.total),
                 "firstTokenMs": first.map(|d| d.as_millis()),
                 "elapsedMs": elapsed.as_millis(),
             }))?;
@@ -421,14 +448,17 @@ impl Session<'_> {
         let first = first
             .map(|d| format!("first token {} ms · ", d.as_millis()))
             .unwrap_or_default();
+        // An unknown price gives no cost, rather than $0.
+        let cost = cost
+            .map(|c| format!("${:.6} · ", c.total))
+            .unwrap_or_default();
         self.printer.status(&format!(
-            "[{}] {} in · {} out · cache {} read / {} write · ${:.6} · {first}{:.2} s",
+            "[{}] {} in · {} out · cache {} read / {} write · {cost}{first}{:.2} s",
             candidate.reference,
             usage.input,
             usage.output,
             usage.cache_read,
             usage.cache_write,
-            cost.total,
             elapsed.as_secs_f64()
         ));
         Ok(())

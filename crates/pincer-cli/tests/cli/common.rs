@@ -346,3 +346,28 @@ impl Drop for GatewayProcess {
         }
     }
 }
+
+/// The folder of recorded Bedrock responses (`$PINCER_VECTORS`, else `../shared/vectors`);
+/// `None` (the test skips) when it is missing, a failure under `CI=true`.
+#[allow(clippy::print_stderr)] // the skip is said where the test output shows it
+pub fn vectors_dir() -> Option<PathBuf> {
+    let dir = EnvVars::get_string(EnvVars::PINCER_VECTORS)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
+    if dir.join("INDEX.md").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        !EnvVars::is_true(EnvVars::CI),
+        "the Bedrock vectors are missing at {}",
+        dir.display()
+    );
+    eprintln!(
+        "skipping: no vectors at {} (set PINCER_VECTORS)",
+        dir.display()
+    );
+    None
+}
+
+/// The February-2026 `ListFoundationModels` capture (135 summaries, 2026 shape).
+pub const LISTING_2026: &str = "ruby_llm/models_refresh_models_output_structure_returns_models_with_consistent_structure@a8f66182.2.response.json";

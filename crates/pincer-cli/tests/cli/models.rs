@@ -77,7 +77,11 @@ fn json_listing_and_hidden_models() {
     assert_eq!(sonnet["maxTokens"], 64000);
     assert_eq!(sonnet["reasoning"], true);
     assert_eq!(sonnet["source"], "discovered");
-    assert_eq!(sonnet["cost"]["input"], 3.0);
+    // Through a `us.` profile, Claude Sonnet 4.5 costs its geographic price.
+    assert_eq!(sonnet["cost"]["input"], 3.3);
+    assert_eq!(sonnet["sources"]["cost"], "table");
+    assert_eq!(sonnet["sources"]["maxTokens"], "bedrock");
+    assert_eq!(sonnet["sources"]["contextWindow"], "table");
     // The application profile inherits its base model's modalities and limits.
     let by_id = |id: &str| {
         list["models"]
@@ -152,7 +156,11 @@ fn manual_and_discovered_merge_field_by_field() {
         .unwrap();
     assert_eq!(both["source"], "both");
     assert_eq!(both["cost"]["input"], 2.5, "manual field wins");
-    assert_eq!(both["cost"]["output"], 15.0, "known price kept");
+    assert_eq!(
+        both["cost"]["output"], 16.5,
+        "known (geographic) price kept"
+    );
+    assert_eq!(both["sources"]["cost"], "config");
     assert_eq!(both["maxTokens"], 64000, "discovered limits kept");
     assert_eq!(both["name"], "Claude Sonnet 4.5", "discovered name kept");
     assert_eq!(both["default"], true);
@@ -333,4 +341,93 @@ fn status_probe_and_check() {
     let mut check = context.pincer(&["models", "status", "--check", "--probe"]);
     twin.configure(&mut check);
     pincer_snapshot!(context, check, tables);
+}
+
+/// The whole February-2026 listing, served by the twin (with the system profiles Bedrock has
+/// for its profile-only models): every chat model gets its own limits (from Bedrock's answer or
+/// the known-model table, never the seed's defaults), no price is invented, and models that
+/// cannot take a text turn are hidden with their reason. The snapshot is the model-by-model
+/// record of what Pincer reports.
+#[test]
+fn every_chat_model_of_the_2026_listing_has_its_own_limits_and_no_invented_price() {
+    let Some(vectors) = crate::common::vectors_dir() else {
+        return;
+    };
+    let catalogue =
+        bedrock_twin::catalogue::Catalogue::from_file(&vectors.join(crate::common::LISTING_2026))
+            .unwrap();
+    let twin = TwinGuard::start_with(bedrock_twin::TwinConfig::with_catalogue(catalogue));
+    let context = TestContext::new();
+    context.write_config("{ models: { bedrockDiscovery: { enabled: true } } }");
+    let all = list_json(&context, &twin, &["--all"]);
+    let models = all["models"].as_array().unwrap();
+    let mut lines = Vec::new();
+    let mut chat = 0;
+    for m in models {
+        let id = m["id"].as_str().unwrap();
+        let source = |field: &str| m["sources"][field].as_str().unwrap_or("unknown").to_owned();
+        let price = |field: &str| match m["cost"][field].as_f64() {
+            Some(p) => format!("{p}"),
+            None => "?".to_owned(),
+        };
+        let hidden = m["hidden"].as_str();
+        lines.push(format!(
+            "{id} | ctx {} ({}) | out {} ({}) | ${}/{} ({}) | {}",
+            m["contextWindow"],
+            source("contextWindow"),
+            m["maxTokens"],
+            source("maxTokens"),
+            price("input"),
+            price("output"),
+            source("cost"),
+            hidden.unwrap_or("listed"),
+        ));
+        for field in ["input", "output", "cacheRead", "cacheWrite"] {
+            assert_ne!(
+                m["cost"][field].as_f64(),
+                Some(0.0),
+                "{id}: a price of $0 ({field})"
+            );
+        }
+        if hidden.is_none() {
+            chat += 1;
+            for field in ["contextWindow", "maxTokens"] {
+                assert_ne!(
+                    source(field),
+                    "default",
+                    "{id}: {field} fell back to the default"
+                );
+            }
+        }
+    }
+    assert!(chat >= 60, "only {chat} chat models listed");
+    let hidden_as = |id: &str| {
+        models
+            .iter()
+            .find(|m| m["id"] == id)
+            .and_then(|m| m["hidden"].as_str())
+            .map(str::to_owned)
+    };
+    let sonic = hidden_as("amazon.nova-2-sonic-v1:0").expect("Nova 2 Sonic is hidden");
+    assert!(sonic.contains("no text input"), "{sonic}");
+    let price_of = |id: &str| {
+        models
+            .iter()
+            .find(|m| m["id"] == id)
+            .map(|m| m["cost"]["input"].clone())
+    };
+    // Each Llama 3.1 size has its own price; Mistral Large 3 is not priced as 2402.
+    assert_eq!(
+        price_of("meta.llama3-1-8b-instruct-v1:0"),
+        Some(serde_json::json!(0.22))
+    );
+    assert_eq!(
+        price_of("meta.llama3-1-405b-instruct-v1:0"),
+        Some(serde_json::json!(2.4))
+    );
+    assert_ne!(
+        price_of("us.mistral.mistral-large-3-675b-instruct"),
+        price_of("mistral.mistral-large-2402-v1:0")
+    );
+    insta::assert_snapshot!(lines.join("\n"));
 }

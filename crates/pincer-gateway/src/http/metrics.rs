@@ -248,8 +248,10 @@ impl Metrics {
                     .inc_by(count);
             }
         }
-        let cost = usage.cost(prices).total;
-        if cost > 0.0 {
+        // A model without a known price adds no cost, rather than $0.
+        if let Some(cost) = usage.cost(prices).map(|c| c.total)
+            && cost > 0.0
+        {
             self.cost
                 .get_or_create(&ModelLabels {
                     model: model.to_owned(),

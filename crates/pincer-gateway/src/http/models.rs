@@ -30,24 +30,24 @@ pub struct ModelObject {
     pub max_tokens: u32,
     /// Whether the model reasons.
     pub reasoning: bool,
-    /// Accepted inputs: `text`, `image`.
+    /// Accepted inputs: `text`, `image`, `document`, `video`, `audio`.
     pub input: Vec<String>,
-    /// Prices in USD per million tokens.
+    /// Prices in USD per million tokens; `null` where no price is known (unknown, not zero).
     pub cost: ModelPrices,
 }
 
-/// Prices in USD per million tokens.
+/// Prices in USD per million tokens; `null` is an unknown price.
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelPrices {
     /// Input tokens.
-    pub input: f64,
+    pub input: Option<f64>,
     /// Output tokens.
-    pub output: f64,
+    pub output: Option<f64>,
     /// Tokens read from the prompt cache.
-    pub cache_read: f64,
+    pub cache_read: Option<f64>,
     /// Tokens written to the prompt cache.
-    pub cache_write: f64,
+    pub cache_write: Option<f64>,
 }
 
 /// The list.
@@ -69,12 +69,7 @@ fn model_object(entry: &CatalogEntry) -> ModelObject {
         context_window: entry.context_window,
         max_tokens: entry.max_tokens,
         reasoning: entry.reasoning,
-        input: entry
-            .input
-            .iter()
-            .filter_map(|m| serde_json::to_value(m).ok())
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
+        input: entry.input.iter().map(|m| m.as_str().to_owned()).collect(),
         cost: ModelPrices {
             input: entry.cost.input,
             output: entry.cost.output,

@@ -14,7 +14,7 @@ use crate::http::images::RemoteImages;
 use crate::http::limits::Limits;
 use crate::http::metrics::Metrics;
 use crate::providers::Providers;
-use crate::resolve::{ResolveError, Resolved, resolve};
+use crate::resolve::{ResolveError, Resolved};
 
 /// Shared state.
 #[derive(Debug)]
@@ -147,11 +147,13 @@ impl GatewayState {
                     message: e.to_string(),
                     param: Some("model".to_owned()),
                 })?;
-        resolve(&self.options, &reference).map_err(|e| match e {
-            ResolveError::UnknownProvider { .. } => GatewayError::ModelNotFound(e.to_string()),
-            ResolveError::Incomplete { .. } | ResolveError::MissingKey { .. } => {
-                GatewayError::Misconfigured(e.to_string())
-            }
-        })
+        self.catalog()
+            .resolve(&self.options, &reference)
+            .map_err(|e| match e {
+                ResolveError::UnknownProvider { .. } => GatewayError::ModelNotFound(e.to_string()),
+                ResolveError::Incomplete { .. } | ResolveError::MissingKey { .. } => {
+                    GatewayError::Misconfigured(e.to_string())
+                }
+            })
     }
 }
