@@ -55,6 +55,12 @@ pub struct Rules {
     /// `all` (default), `temperature-or-top-p` or `none`.
     #[serde(default)]
     pub sampling: Option<String>,
+    /// Whether the model takes `outputConfig.textFormat` (structured output).
+    #[serde(default)]
+    pub structured_output: bool,
+    /// The service tiers beyond `default` the model is sold in (`priority`, `flex`).
+    #[serde(default)]
+    pub tiers: Vec<String>,
 }
 
 /// The catalogue the twin serves.
@@ -88,6 +94,12 @@ pub struct Invocable {
     pub system_role: bool,
     /// `explicitPromptCaching.isSupported`.
     pub prompt_caching: bool,
+    /// Document formats of `converse.userDocumentTypesSupported`, when listed.
+    pub document_types: Option<Vec<String>>,
+    /// `guardrailsSupported` (true when not listed).
+    pub guardrails: bool,
+    /// `latencyOptimizationSupported`.
+    pub latency_optimized: bool,
     /// The family's rules.
     pub rules: Rules,
 }
@@ -255,6 +267,24 @@ impl Catalogue {
                         .map(str::to_owned)
                         .collect()
                 }),
+            document_types: model
+                .pointer("/converse/userDocumentTypesSupported")
+                .and_then(Value::as_array)
+                .map(|types| {
+                    types
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                }),
+            guardrails: model
+                .get("guardrailsSupported")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            latency_optimized: model
+                .get("latencyOptimizationSupported")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             system_role: model
                 .pointer("/converse/systemRoleSupported")
                 .and_then(Value::as_bool)

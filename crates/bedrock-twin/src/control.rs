@@ -125,6 +125,7 @@ pub(crate) async fn get_inference_profile(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AwsError> {
+    state.streams.profile_looked_up();
     let profile = state.catalogue.find_profile(&id).ok_or_else(|| {
         AwsError::not_found(format!("The inference profile {id} does not exist."))
     })?;

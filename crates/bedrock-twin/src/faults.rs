@@ -125,12 +125,17 @@ pub enum Fault {
     Hangup,
     /// 403 `AccessDeniedException`, as for a caller whose IAM policy lacks the action.
     Deny,
+    /// The stream ends cleanly after its content, with no `messageStop` and no `metadata`
+    /// (`Converse`: an answer without `stopReason`).
+    Truncate,
+    /// An answer with no content, `end_turn` and zero output tokens.
+    Empty,
 }
 
 /// A fault name that is not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown fault `{0}` (expected throttle, 5xx[:500|503], midstream-<exception>[:N], reset[:N], stall[:SECS[:N]], slow[:MS], fail-first[:N], hangup, deny)"
+    "unknown fault `{0}` (expected throttle, 5xx[:500|503], midstream-<exception>[:N], reset[:N], stall[:SECS[:N]], slow[:MS], fail-first[:N], hangup, deny, truncate, empty)"
 )]
 pub struct UnknownFault(pub String);
 
@@ -174,6 +179,8 @@ impl FromStr for Fault {
             }),
             "hangup" => Ok(Self::Hangup),
             "deny" => Ok(Self::Deny),
+            "truncate" => Ok(Self::Truncate),
+            "empty" => Ok(Self::Empty),
             other => {
                 let exception = other
                     .strip_prefix("midstream-")

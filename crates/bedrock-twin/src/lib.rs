@@ -32,6 +32,7 @@ pub mod catalogue;
 mod control;
 pub mod error;
 pub mod faults;
+pub mod features;
 pub mod imds;
 pub mod replay;
 mod runtime;
@@ -267,6 +268,12 @@ impl RunningTwin {
     /// How many event streams were started, sent to their end, and abandoned by their client.
     pub fn stream_counts(&self) -> state::StreamCounts {
         self.state.streams.counts()
+    }
+
+    /// The bodies of the last 32 `Converse`/`ConverseStream` requests, oldest first, as the
+    /// twin parsed them: what Bedrock would have received.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        self.state.received()
     }
 
     /// How many temporary credentials the IMDS and ECS endpoints have minted (rotations

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::error::AwsError;
 use crate::faults::{self, Fault, UnknownFault};
+use crate::features;
 use crate::replay::{self, REPLAY_HEADER};
 use crate::script;
 use crate::state::StreamGuard;
@@ -102,15 +103,23 @@ async fn handle(
     }
     let request: Value = serde_json::from_slice(body)
         .map_err(|e| AwsError::serialization(format!("Could not parse the request body: {e}")))?;
+    state.receive(&request);
     let checked = validate::check(&request, &invocable)?;
+    let features = features::check(&request, &invocable, checked.thinking)?;
     let knobs = state.knobs.with_headers(headers);
-    let reply = script::reply(
+    let mut reply = script::reply(
         &request,
         &invocable.model_id,
         &checked,
         &knobs,
         &state.cache,
     );
+    reply.apply(&features, knobs.delta_size.max(1));
+    if fault == Some(Fault::Empty) {
+        reply.blocks.clear();
+        reply.usage.output = 0;
+        reply.stop_reason = "end_turn".to_owned();
+    }
     let delay = match fault {
         Some(Fault::Slow { ms }) => Duration::from_millis(ms),
         _ => knobs.effective_delay(),
@@ -126,7 +135,11 @@ async fn handle(
     if !streaming {
         return converse_answer(&reply, latency_ms, fault, delay, deltas).await;
     }
-    let frames = frames::reply_frames(&reply, latency_ms, ctx.serial);
+    let mut frames = frames::reply_frames(&reply, latency_ms, ctx.serial);
+    if fault == Some(Fault::Truncate) {
+        // Without `messageStop` and `metadata`, the last two frames.
+        frames.truncate(frames.len().saturating_sub(2));
+    }
     Ok((
         [(header::CONTENT_TYPE, EVENT_STREAM_CONTENT_TYPE)],
         stream_body(frames, delay, fault, state.streams.start()),
@@ -156,7 +169,13 @@ async fn converse_answer(
     if !total.is_zero() {
         tokio::time::sleep(total).await;
     }
-    let body = frames::converse_body(reply, latency_ms).to_string();
+    let mut body = frames::converse_body(reply, latency_ms);
+    if fault == Some(Fault::Truncate)
+        && let Some(fields) = body.as_object_mut()
+    {
+        fields.remove("stopReason");
+    }
+    let body = body.to_string();
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 

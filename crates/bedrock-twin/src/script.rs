@@ -24,8 +24,8 @@ use sha2::{Digest, Sha256};
 use crate::faults::Knobs;
 use crate::validate::{Checked, all_text, estimate_tokens};
 
-/// Stop reasons `twin:stop=` accepts.
-pub const STOP_REASONS: [&str; 7] = [
+/// Bedrock's stop reasons (`twin:stop=` takes these and any other lower-case name).
+pub const STOP_REASONS: [&str; 9] = [
     "model_context_window_exceeded",
     "end_turn",
     "tool_use",
@@ -33,6 +33,8 @@ pub const STOP_REASONS: [&str; 7] = [
     "stop_sequence",
     "guardrail_intervened",
     "content_filtered",
+    "malformed_model_output",
+    "malformed_tool_use",
 ];
 
 /// One content block of a reply, already cut into the deltas it streams as.
@@ -125,9 +127,48 @@ pub struct Reply {
     /// Content blocks in order.
     pub blocks: Vec<Block>,
     /// Stop reason.
-    pub stop_reason: &'static str,
+    pub stop_reason: String,
     /// Usage.
     pub usage: Usage,
+    /// `metadata.trace` (a guardrail's), when there is one.
+    pub trace: Option<Value>,
+    /// The service tier that served the answer, when one was asked for.
+    pub service_tier: Option<String>,
+    /// The latency served, when one was asked for.
+    pub latency: Option<String>,
+}
+
+impl Reply {
+    /// Applies what the request's fields around the conversation ask for: a guardrail's block
+    /// or trace, a structured answer, one tool call at most, and the tier and latency served.
+    pub fn apply(&mut self, features: &crate::features::Features, size: usize) {
+        if let Some(schema) = &features.output_schema {
+            let text = example_input(schema).to_string();
+            self.blocks
+                .retain(|b| matches!(b, Block::Reasoning { .. } | Block::Redacted(_)));
+            self.blocks.push(Block::Text(chunk(&text, size)));
+            self.stop_reason = "end_turn".to_owned();
+        }
+        if features.single_tool {
+            let mut seen = false;
+            self.blocks.retain(|b| {
+                let tool = matches!(b, Block::ToolUse { .. });
+                let keep = !(tool && seen);
+                seen |= tool;
+                keep
+            });
+        }
+        if let Some(guarded) = &features.guardrail {
+            if guarded.blocked {
+                self.blocks = vec![Block::Text(chunk(crate::features::BLOCKED_MESSAGE, size))];
+                self.stop_reason = "guardrail_intervened".to_owned();
+            }
+            self.trace.clone_from(&guarded.trace);
+        }
+        self.usage.output = self.blocks.iter().map(Block::delta_count).sum::<usize>() as u64;
+        self.service_tier.clone_from(&features.service_tier);
+        self.latency.clone_from(&features.latency);
+    }
 }
 
 /// Prompt-cache prefixes seen so far (for cache read vs write).
@@ -186,10 +227,15 @@ pub fn reply(
         blocks.push(Block::Text(chunk(&text, size)));
     } else if !tools.is_empty() {
         let names: Vec<&str> = tools.iter().map(|(n, _)| n.as_str()).collect();
-        blocks.push(Block::Text(chunk(
-            &format!("Calling {}.", names.join(", ")),
-            size,
-        )));
+        // A forced tool call comes without a preamble.
+        if req.pointer("/toolConfig/toolChoice/auto").is_some()
+            || req.pointer("/toolConfig/toolChoice").is_none()
+        {
+            blocks.push(Block::Text(chunk(
+                &format!("Calling {}.", names.join(", ")),
+                size,
+            )));
+        }
         for (i, (name, schema)) in tools.iter().enumerate() {
             let input = example_input(schema).to_string();
             let id = format!(
@@ -209,11 +255,16 @@ pub fn reply(
         stop_reason = reason;
     }
 
-    if let Some(forced) = STOP_REASONS
-        .iter()
-        .find(|r| lower.contains(&format!("twin:stop={r}")))
-    {
-        stop_reason = forced;
+    let mut stop_reason = stop_reason.to_owned();
+    // `twin:stop=<reason>`: a reason Bedrock has, or any other (a reason added after the SDK).
+    if let Some(forced) = lower.split("twin:stop=").nth(1) {
+        let reason: String = forced
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        if !reason.is_empty() {
+            stop_reason = reason;
+        }
     }
 
     let output = blocks.iter().map(Block::delta_count).sum::<usize>() as u64;
@@ -235,6 +286,9 @@ pub fn reply(
             output,
             cache: cache_usage,
         },
+        trace: None,
+        service_tier: None,
+        latency: None,
     }
 }
 
@@ -379,19 +433,30 @@ fn requested_tools(req: &Value, lower_prompt: &str) -> Vec<(String, Value)> {
         return Vec::new();
     };
     let all = lower_prompt.contains("twin:tools");
-    tools
+    // A tool choice forces a call: of the named tool, or (`any`) of the first one.
+    let choice = req.pointer("/toolConfig/toolChoice");
+    let forced = choice
+        .and_then(|c| c.pointer("/tool/name"))
+        .and_then(Value::as_str);
+    let any = choice.is_some_and(|c| c.get("any").is_some());
+    let named: Vec<(String, Value)> = tools
         .iter()
-        .filter_map(|t| {
+        .enumerate()
+        .filter_map(|(i, t)| {
             let spec = t.get("toolSpec")?;
             let name = spec.get("name")?.as_str()?;
             let schema = spec
                 .pointer("/inputSchema/json")
                 .cloned()
                 .unwrap_or(Value::Null);
-            (all || lower_prompt.contains(&name.to_ascii_lowercase()))
-                .then(|| (name.to_owned(), schema))
+            let wanted = match forced {
+                Some(forced) => name == forced,
+                None => all || lower_prompt.contains(&name.to_ascii_lowercase()) || (any && i == 0),
+            };
+            wanted.then(|| (name.to_owned(), schema))
         })
-        .collect()
+        .collect();
+    named
 }
 
 /// An input object satisfying a tool's JSON schema (required properties, or all of them).

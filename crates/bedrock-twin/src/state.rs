@@ -23,7 +23,12 @@ pub(crate) struct AppState {
     /// A fault for the control plane only (discovery), switchable while running.
     pub(crate) control_fault: Mutex<Option<Fault>>,
     requests: AtomicU64,
+    /// The last runtime request bodies, newest last (for tests to see what Bedrock received).
+    received: Mutex<std::collections::VecDeque<serde_json::Value>>,
 }
+
+/// Runtime request bodies kept for [`AppState::received`].
+const RECEIVED_KEPT: usize = 32;
 
 /// What happened to the event streams the twin sent: how many ran to their end, and how many
 /// the client abandoned (closed the connection) before the end.
@@ -31,6 +36,7 @@ pub(crate) struct AppState {
 pub struct StreamStats {
     invocations: AtomicU64,
     listings: AtomicU64,
+    profile_lookups: AtomicU64,
     started: AtomicU64,
     completed: AtomicU64,
     abandoned: AtomicU64,
@@ -44,6 +50,8 @@ pub struct StreamCounts {
     pub invocations: u64,
     /// `ListFoundationModels` calls answered (discovery runs).
     pub listings: u64,
+    /// `GetInferenceProfile` calls answered.
+    pub profile_lookups: u64,
     /// Streams begun.
     pub started: u64,
     /// Streams sent to their end.
@@ -58,6 +66,7 @@ impl StreamStats {
         StreamCounts {
             invocations: self.invocations.load(Ordering::Relaxed),
             listings: self.listings.load(Ordering::Relaxed),
+            profile_lookups: self.profile_lookups.load(Ordering::Relaxed),
             started: self.started.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
             abandoned: self.abandoned.load(Ordering::Relaxed),
@@ -70,6 +79,10 @@ impl StreamStats {
 
     pub(crate) fn listed(&self) {
         self.listings.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn profile_looked_up(&self) {
+        self.profile_lookups.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn start(self: &Arc<Self>) -> StreamGuard {
@@ -125,7 +138,26 @@ impl AppState {
             streams: Arc::new(StreamStats::default()),
             control_fault: Mutex::new(None),
             requests: AtomicU64::new(0),
+            received: Mutex::new(std::collections::VecDeque::new()),
         }
+    }
+
+    /// Keeps a runtime request body.
+    pub(crate) fn receive(&self, body: &serde_json::Value) {
+        if let Ok(mut received) = self.received.lock() {
+            if received.len() == RECEIVED_KEPT {
+                received.pop_front();
+            }
+            received.push_back(body.clone());
+        }
+    }
+
+    /// The runtime request bodies kept, oldest first.
+    pub(crate) fn received(&self) -> Vec<serde_json::Value> {
+        self.received
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The control-plane fault now in force.

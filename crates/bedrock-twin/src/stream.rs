@@ -161,24 +161,33 @@ pub fn reply_frames(reply: &Reply, latency_ms: u64, seed: u64) -> Vec<Frame> {
         false,
         &mut pad,
     );
-    push(
-        "metadata",
-        json!({ "usage": reply.usage.to_json(), "metrics": { "latencyMs": latency_ms } }),
-        false,
-        &mut pad,
-    );
+    push("metadata", metadata(reply, latency_ms), false, &mut pad);
     frames
+}
+
+/// The `metadata` of an answer: usage, metrics, and the trace, tier and latency when present.
+fn metadata(reply: &Reply, latency_ms: u64) -> Value {
+    let mut metadata =
+        json!({ "usage": reply.usage.to_json(), "metrics": { "latencyMs": latency_ms } });
+    if let Some(trace) = &reply.trace {
+        metadata["trace"] = trace.clone();
+    }
+    if let Some(tier) = &reply.service_tier {
+        metadata["serviceTier"] = json!({ "type": tier });
+    }
+    if let Some(latency) = &reply.latency {
+        metadata["performanceConfig"] = json!({ "latency": latency });
+    }
+    metadata
 }
 
 /// The body of a `Converse` answer.
 pub fn converse_body(reply: &Reply, latency_ms: u64) -> Value {
     let content: Vec<Value> = reply.blocks.iter().map(Block::to_content).collect();
-    json!({
-        "metrics": { "latencyMs": latency_ms },
-        "output": { "message": { "content": content, "role": "assistant" } },
-        "stopReason": reply.stop_reason,
-        "usage": reply.usage.to_json(),
-    })
+    let mut body = metadata(reply, latency_ms);
+    body["output"] = json!({ "message": { "content": content, "role": "assistant" } });
+    body["stopReason"] = json!(reply.stop_reason);
+    body
 }
 
 #[cfg(test)]

@@ -410,6 +410,9 @@ mod tests {
             image_types: None,
             system_role: true,
             prompt_caching: true,
+            document_types: Some(vec!["pdf".into()]),
+            guardrails: true,
+            latency_optimized: false,
             rules: Default::default(),
         }
     }
@@ -457,6 +460,7 @@ mod tests {
         let one = Invocable {
             rules: crate::catalogue::Rules {
                 sampling: Some("temperature-or-top-p".into()),
+                ..Default::default()
             },
             ..model()
         };
@@ -474,6 +478,7 @@ mod tests {
         let none = Invocable {
             rules: crate::catalogue::Rules {
                 sampling: Some("none".into()),
+                ..Default::default()
             },
             ..model()
         };

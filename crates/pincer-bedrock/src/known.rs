@@ -77,6 +77,10 @@ struct Row {
     sampling: Sampling,
     #[serde(default)]
     efforts: Vec<String>,
+    #[serde(default)]
+    structured_output: bool,
+    #[serde(default)]
+    parallel_tool_control: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +125,10 @@ pub struct KnownModel {
     pub sampling: Sampling,
     /// Effort levels of adaptive thinking.
     pub efforts: Vec<String>,
+    /// Whether the model takes Converse's structured output (`outputConfig.textFormat`).
+    pub structured_output: bool,
+    /// Whether the model can be told to make one tool call at most.
+    pub parallel_tool_control: bool,
 }
 
 impl KnownModel {
@@ -194,6 +202,8 @@ fn convert(table: Table) -> Result<Vec<KnownModel>, String> {
             price_source,
             sampling: row.sampling,
             efforts: row.efforts.clone(),
+            structured_output: row.structured_output,
+            parallel_tool_control: row.parallel_tool_control,
         });
     }
     Ok(out)

@@ -116,7 +116,7 @@ impl BedrockProvider {
         >,
     > {
         // Everything moves into the SDK's input, which it serializes once.
-        client
+        let call = client
             .converse_stream()
             .model_id(built.model_id)
             .set_system((!built.system.is_empty()).then_some(built.system))
@@ -124,8 +124,21 @@ impl BedrockProvider {
             .set_tool_config(built.tool_config)
             .inference_config(built.inference)
             .set_additional_model_request_fields(built.additional_fields)
-            .send()
-            .await
+            .set_output_config(built.output_config)
+            .set_request_metadata(
+                (!built.request_metadata.is_empty()).then_some(built.request_metadata),
+            )
+            .set_service_tier(built.service_tier)
+            .set_performance_config(built.performance)
+            .set_guardrail_config(built.guardrail);
+        if built.exact_sampling.is_empty() {
+            call.send().await
+        } else {
+            call.customize()
+                .interceptor(crate::exact::ExactSampling(built.exact_sampling))
+                .send()
+                .await
+        }
     }
 }
 
@@ -177,7 +190,10 @@ impl Provider for BedrockProvider {
                     return;
                 }
             };
-            let mut mapper = StreamMapper::new(&model.provider, &model.id).with_tool_names(built.tool_names.clone());
+            let mut mapper = StreamMapper::new(&model.provider, &model.id)
+                .with_tool_names(built.tool_names.clone())
+                .with_structured_tool(built.structured_tool.clone())
+                .with_single_tool_call(built.single_tool_call);
             let output = match Self::start(&client, built).await {
                 Ok(output) => output,
                 Err(err) => {

@@ -21,9 +21,9 @@ pub struct Inference {
     /// `inferenceConfig.maxTokens`.
     pub max_tokens: u32,
     /// `inferenceConfig.temperature`.
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
     /// `inferenceConfig.topP`.
-    pub top_p: Option<f32>,
+    pub top_p: Option<f64>,
     /// `additionalModelRequestFields`, if any.
     pub additional_fields: Option<Value>,
     /// Whether thinking was turned on.
@@ -199,6 +199,7 @@ mod tests {
             max_tokens,
             prompt_cache: false,
             capabilities: Default::default(),
+            defaults: Default::default(),
         }
     }
 

@@ -8,27 +8,39 @@
 //!   in the preceding turn becomes text;
 //! - `toolConfig` is sent whenever the history holds tool blocks, even when no tools are offered;
 //! - tool names and call ids are made valid for Bedrock (see `tools`);
-//! - thinking blocks are replayed (with their signatures) only to the model that produced them;
-//! - limits and reasoning are resolved by `reasoning`, cache points placed for models that cache.
+//! - thinking blocks are replayed (with their signatures) only to the model that produced them,
+//!   first in their turn; when the tool-use turn in progress has no signed thinking (a client
+//!   dropped it), the request goes without thinking, as Anthropic's models require;
+//! - limits and reasoning are resolved by `reasoning`, cache points placed for models that cache;
+//! - documents go only to models that read documents (in the formats they list), at most five,
+//!   each within Bedrock's size limit, and a turn with a document always has a text block;
+//! - a structured answer goes through `structured`; `parallel_tool_calls: false` becomes
+//!   Claude's `disable_parallel_tool_use` where the model has it, and is enforced on the answer
+//!   (one tool call at most) elsewhere;
+//! - request metadata, the service tier, latency-optimized inference and a guardrail are passed
+//!   as Converse's own fields.
 
 use aws_sdk_bedrockruntime::types::{
     AnyToolChoice, AutoToolChoice, CachePointBlock, CachePointType, CacheTtl, ContentBlock,
-    ConversationRole, ImageBlock, ImageFormat, ImageSource, InferenceConfiguration,
-    Message as BedrockMessage, ReasoningContentBlock, ReasoningTextBlock, SpecificToolChoice,
-    SystemContentBlock, Tool as BedrockTool, ToolChoice as BedrockToolChoice, ToolConfiguration,
-    ToolInputSchema, ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification,
-    ToolUseBlock,
+    ConversationRole, DocumentBlock, DocumentFormat, DocumentSource, GuardrailStreamConfiguration,
+    GuardrailStreamProcessingMode, GuardrailTrace, ImageBlock, ImageFormat, ImageSource,
+    InferenceConfiguration, Message as BedrockMessage, OutputConfig, PerformanceConfigLatency,
+    PerformanceConfiguration, ReasoningContentBlock, ReasoningTextBlock,
+    ServiceTier as BedrockServiceTier, ServiceTierType, SpecificToolChoice, SystemContentBlock,
+    Tool as BedrockTool, ToolChoice as BedrockToolChoice, ToolConfiguration, ToolInputSchema,
+    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolSpecification, ToolUseBlock,
 };
 use aws_smithy_types::{Blob, Document};
 use pincer_core::{
-    AssistantContent, CacheRetention, Conversation, ErrorKind, Image, Message, Model,
-    ProviderError, ProviderRequest, RequestOptions, Tool, ToolChoice, ToolResultContent,
-    UserContent,
+    AssistantContent, CacheRetention, Conversation, Document as PincerDocument, ErrorKind,
+    Guardrail, Image, Latency, Message, Model, ProviderError, ProviderRequest, ReasoningLevel,
+    ReasoningStyle, RequestOptions, ServiceTier, Tool, ToolChoice, ToolResultContent, UserContent,
 };
 use serde_json::{Value, json};
 
 use crate::document::to_document;
 use crate::reasoning::{self, Inference};
+use crate::structured::{self, Plan};
 use crate::tools::{ToolNames, bedrock_call_id};
 
 /// Everything a ConverseStream call needs, built and checked.
@@ -50,6 +62,23 @@ pub struct ConverseRequest {
     pub tool_names: ToolNames,
     /// What the reasoning settings resolved to.
     pub resolved: Inference,
+    /// Converse's structured output.
+    pub output_config: Option<OutputConfig>,
+    /// The Bedrock name of the tool that stands in for a structured answer, if one does.
+    pub structured_tool: Option<String>,
+    /// Whether the answer may hold one tool call at most (enforced on the answer).
+    pub single_tool_call: bool,
+    /// `requestMetadata`.
+    pub request_metadata: std::collections::HashMap<String, String>,
+    /// `serviceTier`.
+    pub service_tier: Option<BedrockServiceTier>,
+    /// `performanceConfig`.
+    pub performance: Option<PerformanceConfiguration>,
+    /// `guardrailConfig`.
+    pub guardrail: Option<GuardrailStreamConfiguration>,
+    /// `temperature` and `top_p` as the client wrote them: the SDK carries them as `f32`, which
+    /// would put `0.20000000298023224` on the wire for `0.2` (see [`crate::exact`]).
+    pub exact_sampling: crate::exact::Sampling,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +91,7 @@ enum Role {
 enum Part {
     Text(String),
     Image(Image),
+    Document(PincerDocument),
     Thinking {
         text: String,
         signature: String,
@@ -97,10 +127,42 @@ fn invalid(message: impl Into<String>) -> ProviderError {
 pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError> {
     let ProviderRequest {
         model,
-        conversation,
-        options,
+        mut conversation,
+        mut options,
     } = request;
     let model = &model;
+    // The config's settings for the model, where the request names none.
+    options.guardrail = options
+        .guardrail
+        .or_else(|| model.defaults.guardrail.clone());
+    options.service_tier = options.service_tier.or(model.defaults.service_tier);
+    options.latency = options.latency.or(model.defaults.latency);
+    if options.latency == Some(Latency::Optimized)
+        && model.capabilities.latency_optimized == Some(false)
+    {
+        return Err(invalid(format!(
+            "{} does not offer latency-optimized inference (Bedrock lists it without it); \
+             drop latency: optimized",
+            model.id
+        )));
+    }
+    if options.guardrail.is_some() && model.capabilities.guardrails == Some(false) {
+        return Err(invalid(format!(
+            "{} does not take guardrails (Bedrock lists it without them)",
+            model.id
+        )));
+    }
+    let mut output_config = None;
+    let mut structured_tool = None;
+    match structured::plan(options.response_format.as_ref(), model, &conversation.tools)? {
+        Plan::None => {}
+        Plan::OutputConfig(config) => output_config = Some(config),
+        Plan::Tool(tool) => {
+            options.tool_choice = ToolChoice::Named(tool.name.clone());
+            structured_tool = Some(tool.name.clone());
+            conversation.tools.push(tool);
+        }
+    }
     let options = &options;
     if conversation.messages.is_empty() {
         return Err(invalid(
@@ -115,6 +177,7 @@ pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError>
         ));
     }
     let mut names = ToolNames::default();
+    let structured_tool = structured_tool.map(|name| names.bedrock_name(&name));
     let mut turns = Vec::new();
     let Conversation {
         system: system_prompt,
@@ -150,6 +213,10 @@ pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError>
         last.parts
             .retain(|p| !matches!(p, Part::Text(t) if t.is_empty()));
     }
+    // Anthropic's rule with thinking on: the assistant turn of the tool loop in progress must
+    // start with its signed thinking. A client that lost the signature cannot send it; the
+    // request then goes without thinking rather than fail.
+    let unsigned_tool_turn = unsigned_tool_turn(&turns);
     let history_has_tools = turns
         .iter()
         .flat_map(|t| &t.parts)
@@ -178,7 +245,14 @@ pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError>
     }
     let last_user = turns.iter().rposition(|t| t.role == Role::User);
     let mut messages = Vec::with_capacity(turns.len());
-    for (i, turn) in turns.into_iter().enumerate() {
+    for (i, mut turn) in turns.into_iter().enumerate() {
+        // Bedrock takes a document only beside a text block in the same turn.
+        if turn.parts.iter().any(|p| matches!(p, Part::Document(_)))
+            && !turn.parts.iter().any(|p| matches!(p, Part::Text(_)))
+        {
+            turn.parts
+                .push(Part::Text("(see the attached document)".to_owned()));
+        }
         let mut content = Vec::with_capacity(turn.parts.len() + 1);
         for part in turn.parts {
             content.push(to_block(part, model)?);
@@ -198,29 +272,235 @@ pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError>
                 .map_err(|e| invalid(e.to_string()))?,
         );
     }
-    let resolved = reasoning::resolve(model, options);
+    check_documents(&messages, model)?;
+    let mut resolved = reasoning::resolve(model, options);
+    if resolved.thinking
+        && unsigned_tool_turn
+        && matches!(
+            model.reasoning,
+            Some(ReasoningStyle::BudgetTokens | ReasoningStyle::AdaptiveEffort)
+        )
+    {
+        tracing::debug!(
+            model = %model.id,
+            "thinking turned off for this request: the last tool-use turn has no signed thinking to start with (the client did not send the signature back)"
+        );
+        let without = RequestOptions {
+            reasoning: ReasoningLevel::Off,
+            ..options.clone()
+        };
+        resolved = reasoning::resolve(model, &without);
+    }
     let inference = InferenceConfiguration::builder()
         .max_tokens(i32::try_from(resolved.max_tokens).unwrap_or(i32::MAX))
-        .set_temperature(resolved.temperature)
-        .set_top_p(resolved.top_p)
+        .set_temperature(resolved.temperature.map(|t| t as f32))
+        .set_top_p(resolved.top_p.map(|p| p as f32))
         .set_stop_sequences((!options.stop.is_empty()).then(|| options.stop.clone()))
         .build();
+    // One tool call at most: Claude's own switch where it has one and the choice is `auto`,
+    // else enforced on the answer.
+    let mut additional = resolved.additional_fields.clone();
+    let mut single_tool_call = false;
+    if !options.parallel_tool_calls && tool_config.is_some() && structured_tool.is_none() {
+        if model.capabilities.parallel_tool_control && options.tool_choice == ToolChoice::Auto {
+            let fields = additional.get_or_insert_with(|| json!({}));
+            if let Some(map) = fields.as_object_mut() {
+                map.insert(
+                    "tool_choice".to_owned(),
+                    json!({"type": "auto", "disable_parallel_tool_use": true}),
+                );
+            }
+        }
+        single_tool_call = true;
+    }
     Ok(ConverseRequest {
         model_id: model.id.clone(),
         system,
         messages,
         tool_config,
         inference,
-        additional_fields: resolved.additional_fields.as_ref().map(to_document),
+        additional_fields: additional.as_ref().map(to_document),
         tool_names: names,
+        exact_sampling: crate::exact::Sampling {
+            temperature: resolved.temperature,
+            top_p: resolved.top_p,
+        },
         resolved,
+        output_config,
+        structured_tool,
+        single_tool_call,
+        request_metadata: request_metadata(&options.metadata)?,
+        service_tier: options.service_tier.map(service_tier).transpose()?,
+        performance: options.latency.map(performance).transpose()?,
+        guardrail: options.guardrail.as_ref().map(guardrail).transpose()?,
     })
+}
+
+/// Bedrock's `requestMetadata`: at most 16 pairs, keys of 1 to 256 and values of up to 256
+/// characters, of letters, digits, whitespace and `: _ @ $ # = / + , . -`.
+fn request_metadata(
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::HashMap<String, String>, ProviderError> {
+    if metadata.len() > 16 {
+        return Err(invalid(format!(
+            "metadata has {} entries; Bedrock's requestMetadata takes at most 16",
+            metadata.len()
+        )));
+    }
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,.-".contains(c);
+    for (key, value) in metadata {
+        if key.is_empty() || key.chars().count() > 256 || !key.chars().all(allowed) {
+            return Err(invalid(format!(
+                "metadata key `{key}` is not a Bedrock requestMetadata key (1 to 256 letters, digits, spaces or `:_@$#=/+,.-`)"
+            )));
+        }
+        if value.chars().count() > 256 || !value.chars().all(allowed) {
+            return Err(invalid(format!(
+                "metadata value of `{key}` is not a Bedrock requestMetadata value (up to 256 letters, digits, spaces or `:_@$#=/+,.-`)"
+            )));
+        }
+    }
+    Ok(metadata.clone().into_iter().collect())
+}
+
+fn service_tier(tier: ServiceTier) -> Result<BedrockServiceTier, ProviderError> {
+    let kind = match tier {
+        ServiceTier::Priority => ServiceTierType::Priority,
+        ServiceTier::Default => ServiceTierType::Default,
+        ServiceTier::Flex => ServiceTierType::Flex,
+    };
+    BedrockServiceTier::builder()
+        .r#type(kind)
+        .build()
+        .map_err(|e| invalid(e.to_string()))
+}
+
+fn performance(latency: Latency) -> Result<PerformanceConfiguration, ProviderError> {
+    let latency = match latency {
+        Latency::Standard => PerformanceConfigLatency::Standard,
+        Latency::Optimized => PerformanceConfigLatency::Optimized,
+    };
+    Ok(PerformanceConfiguration::builder().latency(latency).build())
+}
+
+fn guardrail(guardrail: &Guardrail) -> Result<GuardrailStreamConfiguration, ProviderError> {
+    let trace = match guardrail.trace.as_deref() {
+        // On unless turned off: a block is explained by its trace.
+        Some("disabled") => GuardrailTrace::Disabled,
+        None | Some("enabled") => GuardrailTrace::Enabled,
+        Some("enabled_full") => GuardrailTrace::EnabledFull,
+        Some(other) => {
+            return Err(invalid(format!(
+                "guardrail trace `{other}` is not one of enabled, disabled, enabled_full"
+            )));
+        }
+    };
+    let mode = match guardrail.stream_processing_mode.as_deref() {
+        None | Some("sync") => GuardrailStreamProcessingMode::Sync,
+        Some("async") => GuardrailStreamProcessingMode::Async,
+        Some(other) => {
+            return Err(invalid(format!(
+                "guardrail streamProcessingMode `{other}` is not one of sync, async"
+            )));
+        }
+    };
+    Ok(GuardrailStreamConfiguration::builder()
+        .guardrail_identifier(&guardrail.identifier)
+        .guardrail_version(&guardrail.version)
+        .trace(trace)
+        .stream_processing_mode(mode)
+        .build())
+}
+
+/// The most documents a request may carry.
+pub const MAX_DOCUMENTS: usize = 5;
+
+/// Bedrock's size limit for one document, in bytes (4.5 MB), where one applies: PDFs for
+/// Claude 4 and later, and PDF and DOCX for Amazon Nova, are exempt.
+pub fn document_size_limit(model_id: &str, format: &str) -> Option<usize> {
+    let base = crate::known::base_model_id(model_id);
+    let claude_4_or_later = base.starts_with("anthropic.claude-")
+        && !base.starts_with("anthropic.claude-3")
+        && !base.starts_with("anthropic.claude-v")
+        && !base.starts_with("anthropic.claude-instant");
+    let exempt = (claude_4_or_later && format == "pdf")
+        || (base.starts_with("amazon.nova") && matches!(format, "pdf" | "docx"));
+    (!exempt).then_some(4_500_000)
+}
+
+/// At most [`MAX_DOCUMENTS`] documents in all.
+fn check_documents(messages: &[BedrockMessage], model: &Model) -> Result<(), ProviderError> {
+    let count = messages
+        .iter()
+        .flat_map(|m| m.content())
+        .filter(|block| matches!(block, ContentBlock::Document(_)))
+        .count();
+    if count > MAX_DOCUMENTS {
+        return Err(invalid(format!(
+            "the conversation has {count} documents; `{}` takes at most {MAX_DOCUMENTS} per request",
+            model.id
+        )));
+    }
+    Ok(())
+}
+
+/// A document block, if `model` reads documents of this format and size.
+fn document_block(document: PincerDocument, model: &Model) -> Result<DocumentBlock, ProviderError> {
+    if !model.accepts_documents() {
+        return Err(invalid(format!(
+            "`{}` does not read documents; send the text, or choose a model that reads {}",
+            model.id, document.format
+        )));
+    }
+    let formats = &model.capabilities.document_formats;
+    if !formats.is_empty() && !formats.contains(&document.format) {
+        return Err(invalid(format!(
+            "`{}` does not read {} documents; it reads {}",
+            model.id,
+            document.format,
+            formats.join(", ")
+        )));
+    }
+    if let Some(limit) = document_size_limit(&model.id, &document.format)
+        && document.data.len() > limit
+    {
+        return Err(invalid(format!(
+            "the document `{}` is {} bytes; Bedrock takes {} documents of at most {limit} bytes for `{}`",
+            document.name,
+            document.data.len(),
+            document.format,
+            model.id
+        )));
+    }
+    let format = match document.format.as_str() {
+        "pdf" => DocumentFormat::Pdf,
+        "csv" => DocumentFormat::Csv,
+        "doc" => DocumentFormat::Doc,
+        "docx" => DocumentFormat::Docx,
+        "xls" => DocumentFormat::Xls,
+        "xlsx" => DocumentFormat::Xlsx,
+        "html" => DocumentFormat::Html,
+        "txt" => DocumentFormat::Txt,
+        "md" => DocumentFormat::Md,
+        other => {
+            return Err(invalid(format!(
+                "documents of format `{other}` are not supported"
+            )));
+        }
+    };
+    DocumentBlock::builder()
+        .format(format)
+        .name(PincerDocument::clean_name(&document.name))
+        .source(DocumentSource::Bytes(Blob::new(document.data)))
+        .build()
+        .map_err(|e| invalid(e.to_string()))
 }
 
 fn has_content(block: &UserContent) -> bool {
     match block {
         UserContent::Text { text } => !text.trim().is_empty(),
-        UserContent::Image(_) => true,
+        UserContent::Image(_) | UserContent::Document(_) => true,
     }
 }
 
@@ -238,6 +518,7 @@ fn convert_message(
                 .map(|block| match block {
                     UserContent::Text { text } => Part::Text(text),
                     UserContent::Image(image) => Part::Image(image),
+                    UserContent::Document(document) => Part::Document(document),
                 })
                 .collect(),
         },
@@ -288,6 +569,27 @@ fn convert_message(
     })
 }
 
+/// Whether the last assistant turn holds a tool call answered by the final user turn, and does
+/// not start with (signed or redacted) thinking.
+fn unsigned_tool_turn(turns: &[Turn]) -> bool {
+    let Some(i) = turns.iter().rposition(|t| t.role == Role::Assistant) else {
+        return false;
+    };
+    let assistant = &turns[i];
+    let answered = turns[i + 1..]
+        .iter()
+        .any(|t| t.parts.iter().any(|p| matches!(p, Part::ToolResult { .. })));
+    answered
+        && assistant
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::ToolUse { .. }))
+        && !matches!(
+            assistant.parts.first(),
+            Some(Part::Thinking { .. } | Part::Redacted(_))
+        )
+}
+
 /// Drops empty turns and merges adjacent turns of the same role (tool results first).
 fn normalize(turns: Vec<Turn>) -> Vec<Turn> {
     let mut out: Vec<Turn> = Vec::with_capacity(turns.len());
@@ -297,9 +599,16 @@ fn normalize(turns: Vec<Turn>) -> Vec<Turn> {
             _ => out.push(turn),
         }
     }
-    for turn in out.iter_mut().filter(|t| t.role == Role::User) {
-        turn.parts
-            .sort_by_key(|p| !matches!(p, Part::ToolResult { .. }));
+    for turn in out.iter_mut() {
+        match turn.role {
+            Role::User => turn
+                .parts
+                .sort_by_key(|p| !matches!(p, Part::ToolResult { .. })),
+            // Thinking opens an assistant turn, as the model wrote it.
+            Role::Assistant => turn
+                .parts
+                .sort_by_key(|p| !matches!(p, Part::Thinking { .. } | Part::Redacted(_))),
+        }
     }
     out
 }
@@ -505,6 +814,7 @@ fn to_block(part: Part, model: &Model) -> Result<ContentBlock, ProviderError> {
     Ok(match part {
         Part::Text(text) => ContentBlock::Text(text),
         Part::Image(image) => ContentBlock::Image(image_block(image, model)?),
+        Part::Document(document) => ContentBlock::Document(document_block(document, model)?),
         Part::Thinking { text, signature } => {
             ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(
                 ReasoningTextBlock::builder()
@@ -542,6 +852,9 @@ fn to_block(part: Part, model: &Model) -> Result<ContentBlock, ProviderError> {
                     ToolResultContent::Image(image) => {
                         ToolResultContentBlock::Image(image_block(image, model)?)
                     }
+                    ToolResultContent::Document(document) => {
+                        ToolResultContentBlock::Document(document_block(document, model)?)
+                    }
                 });
             }
             if blocks.is_empty() {
@@ -578,6 +891,7 @@ mod tests {
                 max_tokens: 4096,
                 prompt_cache: false,
                 capabilities: Default::default(),
+                defaults: Default::default(),
             },
             conversation: Conversation {
                 messages,

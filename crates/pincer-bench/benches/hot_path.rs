@@ -130,6 +130,7 @@ fn request_to_converse(c: &mut Criterion) {
         max_tokens: 4096,
         prompt_cache: false,
         capabilities: pincer_core::Capabilities::default(),
+        defaults: pincer_core::RequestDefaults::default(),
     };
     c.bench_function("openai_request_to_converse", |b| {
         b.iter(|| {
@@ -142,6 +143,19 @@ fn request_to_converse(c: &mut Criterion) {
             })
             .unwrap();
             black_box(built)
+        });
+    });
+}
+
+/// The check that refuses a field the chat-completions API does not have (a second pass over
+/// the body, beside the typed parse that `openai_request_to_converse` measures).
+fn unknown_field_scan(c: &mut Criterion) {
+    let body = chat_request();
+    c.bench_function("openai_unknown_field_scan", |b| {
+        b.iter(|| {
+            black_box(pincer_openai::types::unknown_field(black_box(
+                body.as_bytes(),
+            )))
         });
     });
 }
@@ -175,5 +189,11 @@ fn config_load(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, stream_to_sse, request_to_converse, config_load);
+criterion_group!(
+    benches,
+    stream_to_sse,
+    request_to_converse,
+    unknown_field_scan,
+    config_load
+);
 criterion_main!(benches);

@@ -128,12 +128,19 @@ pub struct ChatArgs {
     /// Attach an image (png, jpeg, gif, webp); repeatable.
     #[arg(long, value_name = "PATH")]
     pub image: Vec<std::path::PathBuf>,
+    /// Attach a document (pdf, csv, doc, docx, xls, xlsx, html, txt, md; at most 5 of 4.5 MB
+    /// each), for models that read documents; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub file: Vec<std::path::PathBuf>,
+    /// Bedrock service tier (default: the config's, else Bedrock's standard tier).
+    #[arg(long, value_enum, value_name = "TIER")]
+    pub service_tier: Option<ServiceTierArg>,
     /// Output token limit (clamped to the model's).
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
     /// Sampling temperature.
     #[arg(long, value_name = "T")]
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
     /// Print one JSON event per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -147,6 +154,17 @@ pub struct ChatArgs {
     /// Hold a session even when stdin is not a terminal (one message per line).
     #[arg(short, long, conflicts_with = "message")]
     pub interactive: bool,
+}
+
+/// `--service-tier`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceTierArg {
+    /// Served first, at a higher price.
+    Priority,
+    /// Standard.
+    Default,
+    /// Served when capacity allows, at a lower price.
+    Flex,
 }
 
 /// `pincer config …`

@@ -108,6 +108,95 @@ pub struct ProviderOptions {
     pub headers: Option<IndexMap<String, String>>,
     /// Models served by this provider.
     pub models: Option<Vec<ModelOptions>>,
+    /// A Bedrock guardrail applied to every request to this provider's models (a model's own
+    /// `guardrail` and a request's `guardrail` field take precedence).
+    pub guardrail: Option<GuardrailOptions>,
+    /// Bedrock service tier for this provider's models, unless a model or request says otherwise.
+    pub service_tier: Option<ServiceTierOption>,
+    /// Bedrock latency mode for this provider's models, unless a model or request says otherwise.
+    pub latency: Option<LatencyOption>,
+}
+
+/// A Bedrock guardrail (`guardrailConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuardrailOptions {
+    /// Guardrail id (`gr-…`, up to 64 characters) or ARN.
+    #[schemars(length(min = 1, max = 2048))]
+    pub identifier: String,
+    /// `DRAFT` or a version number.
+    #[schemars(regex(pattern = r"^(([1-9][0-9]{0,7})|(DRAFT))$"))]
+    pub version: String,
+    /// Whether Bedrock returns the guardrail's trace (it reaches clients in `guardrail_trace`).
+    pub trace: Option<GuardrailTrace>,
+    /// How a streamed answer is checked: `sync` holds text back until it is checked, `async`
+    /// streams first and checks after.
+    pub stream_processing_mode: Option<StreamProcessingMode>,
+}
+
+/// `guardrail.trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardrailTrace {
+    /// Trace on.
+    Enabled,
+    /// Trace off.
+    Disabled,
+    /// Trace on, including what passed.
+    EnabledFull,
+}
+
+impl GuardrailTrace {
+    /// Bedrock's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuardrailTrace::Enabled => "enabled",
+            GuardrailTrace::Disabled => "disabled",
+            GuardrailTrace::EnabledFull => "enabled_full",
+        }
+    }
+}
+
+/// `guardrail.streamProcessingMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamProcessingMode {
+    /// Check before streaming.
+    Sync,
+    /// Stream, then check.
+    Async,
+}
+
+impl StreamProcessingMode {
+    /// Bedrock's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamProcessingMode::Sync => "sync",
+            StreamProcessingMode::Async => "async",
+        }
+    }
+}
+
+/// A Bedrock service tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceTierOption {
+    /// Served first, at a higher price.
+    Priority,
+    /// Standard.
+    Default,
+    /// Served when capacity allows, at a lower price.
+    Flex,
+}
+
+/// Bedrock's `performanceConfig.latency`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LatencyOption {
+    /// Standard.
+    Standard,
+    /// Latency-optimized inference, on the models that offer it.
+    Optimized,
 }
 
 /// An input modality a model accepts.
@@ -146,12 +235,40 @@ pub struct ModelOptions {
     /// Maximum output tokens per response.
     #[schemars(range(min = 1))]
     pub max_tokens: Option<u32>,
+    /// A Bedrock guardrail for this model (overrides the provider's).
+    pub guardrail: Option<GuardrailOptions>,
+    /// Bedrock service tier for this model (overrides the provider's).
+    pub service_tier: Option<ServiceTierOption>,
+    /// Bedrock latency mode for this model (overrides the provider's).
+    pub latency: Option<LatencyOption>,
 }
 
 /// Prices in USD per 1M tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CostOptions {
+    /// Input tokens.
+    #[schemars(range(min = 0))]
+    pub input: Option<f64>,
+    /// Output tokens.
+    #[schemars(range(min = 0))]
+    pub output: Option<f64>,
+    /// Tokens read from the prompt cache.
+    #[schemars(range(min = 0))]
+    pub cache_read: Option<f64>,
+    /// Tokens written to the prompt cache.
+    #[schemars(range(min = 0))]
+    pub cache_write: Option<f64>,
+    /// Prices of Bedrock's `priority` service tier (answers served in it are priced so).
+    pub priority: Option<TierCostOptions>,
+    /// Prices of Bedrock's `flex` service tier.
+    pub flex: Option<TierCostOptions>,
+}
+
+/// Prices of one service tier, in USD per 1M tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierCostOptions {
     /// Input tokens.
     #[schemars(range(min = 0))]
     pub input: Option<f64>,

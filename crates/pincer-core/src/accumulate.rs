@@ -86,6 +86,7 @@ impl MessageBuilder {
                 self.pending_arguments.retain(|p| p.0 != *index);
                 content.push(AssistantContent::ToolCall(call.clone()));
             }
+            StreamEvent::Citation { citation } => self.message.citations.push(citation.clone()),
             StreamEvent::TextEnd { .. }
             | StreamEvent::Start
             | StreamEvent::Done { .. }
@@ -125,6 +126,25 @@ impl MessageBuilder {
                 format!("tool call `{name}` ({id}) has invalid JSON arguments: {err}"),
             )),
         })
+    }
+
+    /// Records what the provider said about the answer beyond its content: its own stop reason,
+    /// a guardrail's trace, the service tier that served it.
+    pub fn annotate(
+        &mut self,
+        stop_detail: Option<String>,
+        guardrail_trace: Option<serde_json::Value>,
+        service_tier: Option<String>,
+    ) {
+        if stop_detail.is_some() {
+            self.message.stop_detail = stop_detail;
+        }
+        if guardrail_trace.is_some() {
+            self.message.guardrail_trace = guardrail_trace;
+        }
+        if service_tier.is_some() {
+            self.message.service_tier = service_tier;
+        }
     }
 
     /// Completes the message.

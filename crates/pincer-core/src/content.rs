@@ -18,6 +18,9 @@ pub struct Conversation {
 }
 
 /// One message of the history.
+// An assistant message carries its answer's metadata (citations, trace, tier) inline: a few
+// hundred bytes per message of a history, not worth a box and a pointer chase on every turn.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Message {
@@ -52,6 +55,126 @@ pub enum UserContent {
     },
     /// An image.
     Image(Image),
+    /// A document (PDF, spreadsheet, text…).
+    Document(Document),
+}
+
+/// A document, as bytes with its format and a name the model sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// `pdf`, `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`, `txt` or `md`.
+    pub format: String,
+    /// Its name (the model may quote it; a citation names it).
+    pub name: String,
+    /// The file's bytes.
+    #[serde(with = "base64_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// The document formats a model can be given.
+pub const DOCUMENT_FORMATS: [&str; 9] = [
+    "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md",
+];
+
+impl Document {
+    /// The format of a document of media type `media_type` (or, failing that, named
+    /// `filename`), when it is one of [`DOCUMENT_FORMATS`].
+    pub fn format_of(media_type: Option<&str>, filename: Option<&str>) -> Option<&'static str> {
+        let by_type = media_type.and_then(|t| {
+            Some(
+                match t.split(';').next()?.trim().to_ascii_lowercase().as_str() {
+                    "application/pdf" => "pdf",
+                    "text/csv" => "csv",
+                    "application/msword" => "doc",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {
+                        "docx"
+                    }
+                    "application/vnd.ms-excel" => "xls",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+                    "text/html" => "html",
+                    "text/plain" => "txt",
+                    "text/markdown" => "md",
+                    _ => return None,
+                },
+            )
+        });
+        by_type.or_else(|| {
+            let extension = filename?.rsplit_once('.')?.1.to_ascii_lowercase();
+            DOCUMENT_FORMATS.iter().copied().find(|f| {
+                *f == extension
+                    || (extension == "htm" && *f == "html")
+                    || (extension == "markdown" && *f == "md")
+            })
+        })
+    }
+
+    /// Whether `data` can be a document of `format`, judged by its bytes (a declared type is
+    /// not trusted): PDF starts with `%PDF-`, DOCX and XLSX are ZIP archives, DOC and XLS are
+    /// OLE compound files, and the text formats are UTF-8.
+    pub fn bytes_fit(format: &str, data: &[u8]) -> bool {
+        match format {
+            "pdf" => data.starts_with(b"%PDF-"),
+            "docx" | "xlsx" => data.starts_with(b"PK\x03\x04"),
+            "doc" | "xls" => data.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+            "csv" | "html" | "txt" | "md" => std::str::from_utf8(data).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// The media type of its format.
+    pub fn media_type(&self) -> &'static str {
+        match self.format.as_str() {
+            "pdf" => "application/pdf",
+            "csv" => "text/csv",
+            "doc" => "application/msword",
+            "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "xls" => "application/vnd.ms-excel",
+            "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "html" => "text/html",
+            "md" => "text/markdown",
+            _ => "text/plain",
+        }
+    }
+
+    /// `name` as Bedrock accepts a document name: letters, digits, single spaces, `-`, `(`,
+    /// `)`, `[` and `]`, without its extension; `document` when nothing is left.
+    pub fn clean_name(name: &str) -> String {
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        let mut out = String::with_capacity(stem.len());
+        for c in stem.chars() {
+            let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
+                c
+            } else {
+                ' '
+            };
+            if !(c == ' ' && (out.is_empty() || out.ends_with(' '))) {
+                out.push(c);
+            }
+        }
+        let out = out.trim_end().to_owned();
+        if out.is_empty() {
+            "document".to_owned()
+        } else {
+            out
+        }
+    }
+}
+
+/// A citation: where in a source document (or web page) a piece of the answer comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Citation {
+    /// The content index of the text block the citation supports.
+    pub index: usize,
+    /// The source's title (a document's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The quoted source text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_text: Vec<String>,
+    /// Where in the source, as the provider gives it (document index and character, page or
+    /// chunk range; or a web page's URL and domain).
+    pub location: serde_json::Value,
 }
 
 /// An image, as bytes with their media type.
@@ -100,6 +223,19 @@ pub struct AssistantMessage {
     /// The error that ended the stream, for a failed or aborted turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Citations of the text, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
+    /// The provider's own stop reason, when Pincer's says less (`model_context_window_exceeded`
+    /// is [`StopReason::Length`], an unknown reason is [`StopReason::Stop`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_detail: Option<String>,
+    /// A guardrail's trace, when one intervened or traced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_trace: Option<serde_json::Value>,
+    /// The service tier that served the answer, when the provider says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
 }
 
 impl AssistantMessage {
@@ -184,6 +320,7 @@ impl ToolResultContent {
                 ToolResultContent::Text { text } => text.clone(),
                 ToolResultContent::Json { value } => value.to_string(),
                 ToolResultContent::Image(_) => "[image]".to_owned(),
+                ToolResultContent::Document(d) => format!("[document {}]", d.name),
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -201,6 +338,8 @@ pub enum ToolResultContent {
     },
     /// An image.
     Image(Image),
+    /// A document.
+    Document(Document),
     /// Structured output.
     Json {
         /// The value.

@@ -33,8 +33,12 @@ pub enum ErrorKind {
     RequestTooLarge,
     /// The provider failed or is unavailable (5xx); retryable.
     ServiceUnavailable,
-    /// The stream broke after it started (reset, mid-stream exception).
+    /// The stream broke after it started (reset, mid-stream exception), or ended without an
+    /// answer (no stop reason, or nothing at all).
     StreamInterrupted,
+    /// The model produced output it could not finish validly (Bedrock's
+    /// `malformed_model_output` and `malformed_tool_use`); another attempt may succeed.
+    MalformedOutput,
     /// No answer, or no event, within the deadline.
     Timeout,
     /// A guardrail blocked the request or response.
@@ -61,6 +65,7 @@ impl ErrorKind {
             ErrorKind::RequestTooLarge => "request_too_large",
             ErrorKind::ServiceUnavailable => "service_unavailable",
             ErrorKind::StreamInterrupted => "stream_interrupted",
+            ErrorKind::MalformedOutput => "malformed_output",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Guardrail => "guardrail",
             ErrorKind::ContentFiltered => "content_filtered",
@@ -77,6 +82,7 @@ impl ErrorKind {
                 | ErrorKind::ServiceUnavailable
                 | ErrorKind::Timeout
                 | ErrorKind::StreamInterrupted
+                | ErrorKind::MalformedOutput
         )
     }
 

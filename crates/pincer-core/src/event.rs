@@ -54,6 +54,12 @@ pub enum StreamEvent {
         /// Opaque data.
         data: Vec<u8>,
     },
+    /// A citation of the text block at `citation.index` (it arrives before or with that
+    /// block's text).
+    Citation {
+        /// The citation.
+        citation: crate::content::Citation,
+    },
     /// A tool call started.
     ToolCallStart {
         /// Content index.

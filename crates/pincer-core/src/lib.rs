@@ -20,16 +20,21 @@ pub mod usage;
 
 pub use accumulate::MessageBuilder;
 pub use content::{
-    AssistantContent, AssistantMessage, Conversation, Image, Message, StopReason, Tool, ToolCall,
-    ToolResult, ToolResultContent, UserContent,
+    AssistantContent, AssistantMessage, Citation, Conversation, Document, Image, Message,
+    StopReason, Tool, ToolCall, ToolResult, ToolResultContent, UserContent,
 };
 pub use error::{ErrorKind, ProviderError};
 pub use event::StreamEvent;
-pub use model::{BudgetRange, Capabilities, Modality, Model, ReasoningStyle, Sampling};
+pub use model::{
+    BudgetRange, Capabilities, Modality, Model, ReasoningStyle, RequestDefaults, Sampling,
+};
 pub use model_ref::{
     ModelIdError, ModelRef, ModelRefError, ProviderIdError, validate_model_id, validate_provider_id,
 };
-pub use options::{CacheRetention, ReasoningLevel, RequestOptions, ToolChoice};
+pub use options::{
+    CacheRetention, Guardrail, Latency, ReasoningLevel, RequestOptions, ResponseFormat,
+    ServiceTier, ToolChoice,
+};
 pub use provider::{EventStream, Provider, ProviderRequest};
 pub use secret::Secret;
-pub use usage::{Cost, Prices, Usage};
+pub use usage::{Cost, Prices, TierPrices, Usage};

@@ -106,6 +106,10 @@ pub struct Capabilities {
     pub priority_prices: Option<Prices>,
     /// Prices of the `flex` service tier, where published.
     pub flex_prices: Option<Prices>,
+    /// Whether the model takes a JSON schema for its answer (structured output).
+    pub structured_output: bool,
+    /// Whether the model can be told to make one tool call at most.
+    pub parallel_tool_control: bool,
 }
 
 impl Default for Capabilities {
@@ -124,6 +128,8 @@ impl Default for Capabilities {
             family: None,
             priority_prices: None,
             flex_prices: None,
+            structured_output: false,
+            parallel_tool_control: false,
         }
     }
 }
@@ -153,12 +159,40 @@ pub struct Model {
     /// What else it can take, and how.
     #[serde(default)]
     pub capabilities: Capabilities,
+    /// Request settings the config gives this model; a request's own settings win.
+    #[serde(default)]
+    pub defaults: RequestDefaults,
+}
+
+/// Request settings a config gives a model (or its provider), applied when a request does not
+/// set them itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestDefaults {
+    /// A guardrail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<crate::Guardrail>,
+    /// A service tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<crate::ServiceTier>,
+    /// A latency mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<crate::Latency>,
 }
 
 impl Model {
     /// Whether the model accepts images.
     pub fn accepts_images(&self) -> bool {
         self.input.contains(&Modality::Image)
+    }
+
+    /// Its prices in each service tier.
+    pub fn tier_prices(&self) -> crate::TierPrices {
+        crate::TierPrices {
+            standard: self.prices,
+            priority: self.capabilities.priority_prices,
+            flex: self.capabilities.flex_prices,
+        }
     }
 
     /// Whether the model accepts documents.

@@ -50,15 +50,85 @@ pub enum CacheRetention {
     Long,
 }
 
+/// A structured answer the request asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum ResponseFormat {
+    /// JSON that matches a schema.
+    JsonSchema {
+        /// The schema's name.
+        name: String,
+        /// What the answer is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// The JSON Schema.
+        schema: serde_json::Value,
+        /// Whether the schema must be followed exactly.
+        #[serde(default)]
+        strict: bool,
+    },
+    /// Any JSON object.
+    JsonObject,
+}
+
+/// A service tier: how the provider schedules the request, and what it costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceTier {
+    /// Served first, at a higher price.
+    Priority,
+    /// The standard tier.
+    Default,
+    /// Served when capacity allows, at a lower price.
+    Flex,
+}
+
+impl ServiceTier {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::Priority => "priority",
+            ServiceTier::Default => "default",
+            ServiceTier::Flex => "flex",
+        }
+    }
+}
+
+/// Latency-optimized inference, where the model offers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Latency {
+    /// The standard latency.
+    Standard,
+    /// Latency-optimized.
+    Optimized,
+}
+
+/// A guardrail to apply to the request and the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Guardrail {
+    /// Guardrail id or ARN.
+    pub identifier: String,
+    /// Its version (`DRAFT` or a number).
+    pub version: String,
+    /// Whether the guardrail's trace is returned: `enabled`, `disabled` or `enabled_full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// `sync` or `async` checking of a streamed answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_processing_mode: Option<String>,
+}
+
 /// Options for one request.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestOptions {
     /// Output token limit (clamped to the model's).
     pub max_tokens: Option<u32>,
-    /// Sampling temperature.
-    pub temperature: Option<f32>,
-    /// Nucleus sampling.
-    pub top_p: Option<f32>,
+    /// Sampling temperature, exactly as the client gave it.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling, exactly as the client gave it.
+    pub top_p: Option<f64>,
     /// Stop sequences.
     #[serde(default)]
     pub stop: Vec<String>,
@@ -71,4 +141,46 @@ pub struct RequestOptions {
     /// Prompt cache retention.
     #[serde(default)]
     pub cache_retention: CacheRetention,
+    /// A structured answer, if one is asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+    /// Whether several tool calls may come in one answer (`false`: one at most).
+    #[serde(default = "yes")]
+    pub parallel_tool_calls: bool,
+    /// Key-value pairs recorded with the request (Bedrock's `requestMetadata`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// The service tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+    /// Latency-optimized inference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    /// A guardrail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<Guardrail>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        Self {
+            max_tokens: None,
+            temperature: None,
+            top_p: None,
+            stop: Vec::new(),
+            reasoning: ReasoningLevel::Off,
+            tool_choice: ToolChoice::Auto,
+            cache_retention: CacheRetention::Short,
+            response_format: None,
+            parallel_tool_calls: true,
+            metadata: std::collections::BTreeMap::new(),
+            service_tier: None,
+            latency: None,
+            guardrail: None,
+        }
+    }
 }

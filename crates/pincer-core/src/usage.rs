@@ -77,6 +77,29 @@ impl Prices {
     }
 }
 
+/// A model's prices in each service tier it is sold in.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TierPrices {
+    /// The standard (`default`) tier.
+    pub standard: Prices,
+    /// The `priority` tier, where published.
+    pub priority: Option<Prices>,
+    /// The `flex` tier, where published.
+    pub flex: Option<Prices>,
+}
+
+impl TierPrices {
+    /// The prices of an answer served in `tier` (what the provider reported): the standard
+    /// prices for the default tier or none reported, unknown where the tier's are unpublished.
+    pub fn serving(&self, tier: Option<&str>) -> Prices {
+        match tier {
+            Some("priority") => self.priority.unwrap_or_default(),
+            Some("flex") => self.flex.unwrap_or_default(),
+            _ => self.standard,
+        }
+    }
+}
+
 /// A cost in USD, split like [`Usage`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cost {

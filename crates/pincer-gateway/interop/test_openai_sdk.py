@@ -292,6 +292,59 @@ def image_as_data_url(gw):
     assert out.choices[0].message.content.startswith(f"Images: png {len(PNG)} bytes"), out.choices[0].message.content
 
 
+HAIKU45 = "amazon-bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0"
+NOVA_MICRO = "amazon-bedrock/us.amazon.nova-micro-v1:0"
+NOVA_PRO = "amazon-bedrock/us.amazon.nova-pro-v1:0"
+
+
+@test
+def structured_output_with_parse(gw):
+    from pydantic import BaseModel
+
+    class Trip(BaseModel):
+        city: str
+        days: int
+
+    # Bedrock's structured output on Claude Haiku 4.5; a forced tool on Nova Micro.
+    for model in (HAIKU45, NOVA_MICRO):
+        out = gw.client.chat.completions.parse(model=model, messages=[user("Plan a trip")], response_format=Trip)
+        parsed = out.choices[0].message.parsed
+        assert isinstance(parsed, Trip), (model, out.choices[0].message)
+        assert out.choices[0].finish_reason == "stop", out.choices[0]
+
+
+@test
+def json_mode(gw):
+    out = gw.client.chat.completions.create(model=NOVA_MICRO, messages=[user("Answer in JSON")],
+                                            response_format={"type": "json_object"})
+    assert isinstance(json.loads(out.choices[0].message.content), dict), out.choices[0].message.content
+
+
+@test
+def pdf_file_part_and_service_tier(gw):
+    pdf = base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()
+    out = gw.client.chat.completions.create(model=NOVA_PRO, service_tier="flex", messages=[{"role": "user", "content": [
+        {"type": "text", "text": "Summarize"},
+        {"type": "file", "file": {"filename": "report.pdf", "file_data": f"data:application/pdf;base64,{pdf}"}}]}])
+    assert out.service_tier == "flex", out
+    assert out.choices[0].message.content, out
+
+
+@test
+def unsupported_parameters_are_named(gw):
+    create = gw.client.chat.completions.create
+    for kwargs, param in [({"n": 2}, "n"), ({"logprobs": True}, "logprobs"), ({"presence_penalty": 1.0}, "presence_penalty"),
+                          ({"extra_body": {"colour": "red"}}, "colour")]:
+        try:
+            create(model=SONNET, messages=[user("x")], **kwargs)
+            raise AssertionError(f"expected a 400 for {param}")
+        except openai.BadRequestError as e:
+            assert e.body.get("param") == param, e.body
+    # `seed` and `user` are taken: the first is a hint, the second reaches requestMetadata.
+    out = create(model=SONNET, messages=[user("hi")], seed=3, user="interop-user")
+    assert out.choices[0].finish_reason == "stop"
+
+
 def status_of(call):
     try:
         call()

@@ -23,7 +23,9 @@ use pincer_config::Options;
 use pincer_core::{Model, ModelRef, ProviderError};
 use serde::Serialize;
 
-use crate::resolve::merge;
+use pincer_bedrock::profiles::{ProfileBases, is_application_profile};
+
+use crate::resolve::{Known, merge};
 
 /// Where an entry comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,6 +129,10 @@ pub struct Catalog {
     pub entries: Vec<CatalogEntry>,
     /// Discovery's report.
     pub discovery: DiscoveryReport,
+    /// What discovery found (the entries are built from it).
+    discovered: Vec<DiscoveredModel>,
+    /// The application profiles whose base model is known.
+    bases: ProfileBases,
 }
 
 /// Inputs of [`Catalog::build`].
@@ -160,10 +166,91 @@ impl Catalog {
     /// Discovers (or reads the cache) and merges with the config's providers.
     pub async fn build(inputs: CatalogInputs<'_>) -> Result<Self, CatalogError> {
         let (discovered, report) = discover(&inputs).await?;
-        Ok(Self {
-            entries: merge_entries(inputs.options, &discovered),
-            discovery: report,
-        })
+        let mut catalog = Self::assemble(
+            inputs.options,
+            discovered,
+            report,
+            ProfileBases::load(inputs.pincer_home),
+        );
+        catalog
+            .learn_profiles(inputs.options, inputs.aws, [], inputs.deadline)
+            .await;
+        Ok(catalog)
+    }
+
+    fn assemble(
+        options: &Options,
+        discovered: Vec<DiscoveredModel>,
+        discovery: DiscoveryReport,
+        bases: ProfileBases,
+    ) -> Self {
+        Self {
+            entries: merge_entries(options, &discovered, &bases),
+            discovery,
+            discovered,
+            bases,
+        }
+    }
+
+    /// Whether some application profile of the config (or `more`, a `provider/id` reference)
+    /// has a base model nobody has learned yet.
+    pub fn has_unknown_profiles(&self, options: &Options, more: Option<&str>) -> bool {
+        let more = more.and_then(|m| m.split_once('/')).map(|(_, id)| id);
+        !self.unknown_profiles(options, more).is_empty()
+    }
+
+    fn unknown_profiles<'a>(
+        &self,
+        options: &Options,
+        more: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<String> {
+        let configured = options
+            .providers()
+            .filter(|(_, p)| {
+                p.api
+                    .is_none_or(|api| api == pincer_config::options::Api::BedrockConverseStream)
+            })
+            .flat_map(|(_, p)| p.models.iter().flatten().map(|m| m.id.clone()));
+        let defaults = options.default_model().into_iter().flat_map(|m| {
+            m.primary
+                .iter()
+                .chain(m.fallbacks.iter().flatten())
+                .filter_map(|r| r.split_once('/').map(|(_, id)| id.to_owned()))
+                .collect::<Vec<_>>()
+        });
+        let mut wanted: Vec<String> = configured
+            .chain(defaults)
+            .chain(more.into_iter().map(str::to_owned))
+            .filter(|id| is_application_profile(id))
+            .filter(|id| self.bases.get(id).is_none())
+            .filter(|id| !self.discovered.iter().any(|d| &d.id == id))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        wanted
+    }
+
+    /// Learns the base model of each application profile named by ARN (in the config, as the
+    /// default model or a fallback, or in `more`) that discovery did not list and no earlier run
+    /// learned: one `GetInferenceProfile` each, remembered under `PINCER_HOME`. Nothing is called
+    /// when every profile is known. Failures become warnings in the report.
+    pub async fn learn_profiles<'a>(
+        &mut self,
+        options: &Options,
+        aws: &AwsSetup,
+        more: impl IntoIterator<Item = &'a str>,
+        deadline: Duration,
+    ) {
+        let wanted = self.unknown_profiles(options, more);
+        if wanted.is_empty() {
+            return;
+        }
+        let warnings = self
+            .bases
+            .learn(&aws.config, wanted.iter().map(String::as_str), deadline)
+            .await;
+        self.discovery.warnings.extend(warnings);
+        self.entries = merge_entries(options, &self.discovered, &self.bases);
     }
 
     /// For a long-running server: like [`build`](Self::build), but when forced discovery fails
@@ -172,6 +259,7 @@ impl Catalog {
     /// keeps the server from starting or takes a configured model away.
     pub async fn build_for_serving(inputs: CatalogInputs<'_>) -> Self {
         let options = inputs.options;
+        let home = inputs.pincer_home;
         match Self::build(inputs).await {
             Ok(catalog) => catalog,
             Err(failed) => {
@@ -180,10 +268,7 @@ impl Catalog {
                     "model discovery failed ({}); serving the configured models until a refresh succeeds",
                     failed.error
                 ));
-                Self {
-                    entries: merge_entries(options, &[]),
-                    discovery: report,
-                }
+                Self::assemble(options, Vec::new(), report, ProfileBases::load(home))
             }
         }
     }
@@ -209,9 +294,11 @@ impl Catalog {
             .as_ref()
             .map(|c| c.models.clone())
             .unwrap_or_default();
-        Self {
-            entries: merge_entries(options, &discovered),
-            discovery: DiscoveryReport {
+        let count = discovered.len();
+        Self::assemble(
+            options,
+            discovered,
+            DiscoveryReport {
                 enabled: cached.is_some(),
                 reason: "read from the discovery cache".to_owned(),
                 region: region.to_owned(),
@@ -219,11 +306,12 @@ impl Catalog {
                 cache_age_secs: cached.as_ref().map(|c| c.age.as_secs()),
                 from_cache: cached.is_some(),
                 error: None,
-                discovered: discovered.len(),
+                discovered: count,
                 warnings: Vec::new(),
                 credentials: None,
             },
-        }
+            ProfileBases::load(pincer_home),
+        )
     }
 
     /// The entries served (not hidden by discovery).
@@ -239,7 +327,7 @@ impl Catalog {
         options: &Options,
         reference: &ModelRef,
     ) -> Result<crate::resolve::Resolved, crate::resolve::ResolveError> {
-        let mut resolved = crate::resolve::resolve(options, reference)?;
+        let mut resolved = crate::resolve::resolve_with(options, reference, Some(&self.bases))?;
         if let Some(entry) = self.get(reference) {
             resolved.model = entry.model.clone();
         }
@@ -394,7 +482,11 @@ async fn discover(
     }
 }
 
-fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<CatalogEntry> {
+fn merge_entries(
+    options: &Options,
+    discovered: &[DiscoveredModel],
+    bases: &ProfileBases,
+) -> Vec<CatalogEntry> {
     let settings = options.discovery();
     let defaults = (
         settings.default_context_window(),
@@ -434,13 +526,23 @@ fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<Catal
             let found = (provider_id == PROVIDER_ID)
                 .then(|| discovered.iter().find(|d| d.id == manual.id))
                 .flatten();
-            let known = bedrock.then(|| known::lookup(&manual.id)).flatten();
+            let profile = bedrock.then(|| bases.get(&manual.id)).flatten();
+            // A profile is described as the model it routes to.
+            let base = found
+                .map(|d| d.base_id.as_str())
+                .or(profile.map(|p| p.model.as_str()))
+                .unwrap_or(&manual.id);
+            let known = bedrock.then(|| known::lookup(base)).flatten();
             let model = merge(
                 provider_id,
                 &manual.id,
-                Some(manual),
-                known,
-                found,
+                Known {
+                    settings: Some(provider),
+                    manual: Some(manual),
+                    table: known,
+                    discovered: found,
+                    profile,
+                },
                 defaults,
             );
             let source = if found.is_some() {
@@ -453,6 +555,10 @@ fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<Catal
             entries.push(entry(provider_id, model, source, None, supported));
         }
     }
+    let bedrock_settings = options
+        .providers()
+        .find(|(id, _)| *id == PROVIDER_ID)
+        .map(|(_, p)| p);
     let mut rest: Vec<CatalogEntry> = discovered
         .iter()
         .filter(|d| !seen.contains(&format!("{PROVIDER_ID}/{}", d.id)))
@@ -460,9 +566,13 @@ fn merge_entries(options: &Options, discovered: &[DiscoveredModel]) -> Vec<Catal
             let model = merge(
                 PROVIDER_ID,
                 &d.id,
-                None,
-                known::lookup(&d.base_id),
-                Some(d),
+                Known {
+                    settings: bedrock_settings,
+                    manual: None,
+                    table: known::lookup(&d.base_id),
+                    discovered: Some(d),
+                    profile: None,
+                },
                 defaults,
             );
             let supported = d.facts.reasoning_supported == Some(true);

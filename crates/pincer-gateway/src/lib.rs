@@ -10,3 +10,4 @@ pub mod http;
 pub mod providers;
 pub mod refresh;
 pub mod resolve;
+pub mod signatures;

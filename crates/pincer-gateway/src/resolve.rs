@@ -6,12 +6,16 @@
 
 use pincer_bedrock::discovery::DiscoveredModel;
 use pincer_bedrock::known;
+use pincer_bedrock::profiles::{ProfileBase, ProfileBases};
 use pincer_bedrock::provider::PROVIDER_ID;
 use pincer_bedrock::region::{BaseUrl, parse_base_url};
 use pincer_config::Options;
 use pincer_config::options::{Api, Auth, InputKind, ModelOptions, ProviderOptions};
 use pincer_core::env::EnvVars;
-use pincer_core::{Capabilities, Modality, Model, ModelRef, Prices, ReasoningStyle, Sampling};
+use pincer_core::{
+    Capabilities, Guardrail, Latency, Modality, Model, ModelRef, Prices, ReasoningStyle,
+    RequestDefaults, Sampling, ServiceTier,
+};
 
 /// Which kind of provider serves a model, with its connection settings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -120,6 +124,15 @@ fn api_key(
 
 /// Resolves `reference` against `options`.
 pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, ResolveError> {
+    resolve_with(options, reference, None)
+}
+
+/// [`resolve`], knowing the application profiles of `bases`.
+pub fn resolve_with(
+    options: &Options,
+    reference: &ModelRef,
+    bases: Option<&ProfileBases>,
+) -> Result<Resolved, ResolveError> {
     let provider_id = reference.provider();
     let configured = options
         .providers()
@@ -175,8 +188,12 @@ pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, Reso
         .iter()
         .flatten()
         .find(|m| m.id == reference.model());
-    let known = matches!(backend, Backend::Bedrock { .. })
-        .then(|| known::lookup(reference.model()))
+    let bedrock = matches!(backend, Backend::Bedrock { .. });
+    let profile = bases
+        .filter(|_| bedrock)
+        .and_then(|b| b.get(reference.model()));
+    let known = bedrock
+        .then(|| known::lookup(profile.map_or(reference.model(), |p| p.model.as_str())))
         .flatten();
     let discovery = options.discovery();
     Ok(Resolved {
@@ -184,9 +201,13 @@ pub fn resolve(options: &Options, reference: &ModelRef) -> Result<Resolved, Reso
         model: merge(
             provider_id,
             reference.model(),
-            manual,
-            known,
-            None,
+            Known {
+                settings: Some(&provider),
+                manual,
+                table: known,
+                discovered: None,
+                profile,
+            },
             (
                 discovery.default_context_window(),
                 discovery.default_max_tokens(),
@@ -222,17 +243,37 @@ fn first<T>(candidates: [(Option<T>, Origin); 3]) -> Option<(T, Origin)> {
         .find_map(|(value, origin)| value.map(|v| (v, origin)))
 }
 
+/// What is known of one model, from each source.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known<'a> {
+    /// Its provider's settings in the config.
+    pub settings: Option<&'a ProviderOptions>,
+    /// Its entry in the config.
+    pub manual: Option<&'a ModelOptions>,
+    /// Its row of the known-model table.
+    pub table: Option<&'a known::KnownModel>,
+    /// What discovery found.
+    pub discovered: Option<&'a DiscoveredModel>,
+    /// For an application profile named by ARN: what it routes to.
+    pub profile: Option<&'a ProfileBase>,
+}
+
 /// Merges what is known of a model, field by field, in this order: the config's entry, what
 /// Bedrock's listing says, the known-model table, then the defaults `(context window, max
 /// tokens)`. Returns the model and where each value came from.
 pub fn merge(
     provider: &str,
     id: &str,
-    manual: Option<&ModelOptions>,
-    known: Option<&known::KnownModel>,
-    discovered: Option<&DiscoveredModel>,
+    what: Known<'_>,
     (default_context, default_max): (u32, u32),
 ) -> (Model, Provenance) {
+    let Known {
+        settings,
+        manual,
+        table: known,
+        discovered,
+        profile,
+    } = what;
     let facts = discovered.map(|d| &d.facts);
     let mut sources = Provenance::new();
     let mut note = |field: &'static str, origin: Origin| {
@@ -338,6 +379,7 @@ pub fn merge(
     // An application profile is billed as what it was made from (a `us.` profile at its rate).
     let priced_as = discovered
         .and_then(|d| d.profile_of.as_deref())
+        .or(profile.map(|p| p.priced_as.as_str()))
         .unwrap_or(id);
     let table_prices = known.map(|k| k.prices_for(priced_as)).unwrap_or_default();
     let configured = manual.and_then(|m| m.cost);
@@ -385,8 +427,13 @@ pub fn merge(
         guardrails: facts.and_then(|f| f.guardrails),
         latency_optimized: facts.and_then(|f| f.latency_optimized),
         family: facts.and_then(|f| f.family.clone()),
-        priority_prices: known.and_then(|k| k.priority),
-        flex_prices: known.and_then(|k| k.flex),
+        priority_prices: tier_prices(
+            configured.and_then(|c| c.priority),
+            known.and_then(|k| k.priority),
+        ),
+        flex_prices: tier_prices(configured.and_then(|c| c.flex), known.and_then(|k| k.flex)),
+        structured_output: known.is_some_and(|k| k.structured_output),
+        parallel_tool_control: known.is_some_and(|k| k.parallel_tool_control),
     };
     if facts.is_some_and(|f| f.reasoning_budget.is_some()) {
         note("reasoningBudget", Origin::Bedrock);
@@ -411,9 +458,65 @@ pub fn merge(
             max_tokens,
             prompt_cache,
             capabilities,
+            defaults: request_defaults(settings, manual),
         },
         sources,
     )
+}
+
+/// A tier's prices: the config's, field by field, over the table's.
+fn tier_prices(
+    configured: Option<pincer_config::options::TierCostOptions>,
+    table: Option<Prices>,
+) -> Option<Prices> {
+    let Some(configured) = configured else {
+        return table;
+    };
+    let table = table.unwrap_or_default();
+    Some(Prices {
+        input: configured.input.or(table.input),
+        output: configured.output.or(table.output),
+        cache_read: configured.cache_read.or(table.cache_read),
+        cache_write: configured.cache_write.or(table.cache_write),
+        cache_write_long: table.cache_write_long,
+    })
+}
+
+/// The request settings the config gives a model: its own, else its provider's.
+pub fn request_defaults(
+    provider: Option<&ProviderOptions>,
+    manual: Option<&ModelOptions>,
+) -> RequestDefaults {
+    use pincer_config::options::{LatencyOption, ServiceTierOption};
+    let guardrail = manual
+        .and_then(|m| m.guardrail.as_ref())
+        .or_else(|| provider.and_then(|p| p.guardrail.as_ref()))
+        .map(|g| Guardrail {
+            identifier: g.identifier.clone(),
+            version: g.version.clone(),
+            trace: g.trace.map(|t| t.as_str().to_owned()),
+            stream_processing_mode: g.stream_processing_mode.map(|m| m.as_str().to_owned()),
+        });
+    let service_tier = manual
+        .and_then(|m| m.service_tier)
+        .or_else(|| provider.and_then(|p| p.service_tier))
+        .map(|tier| match tier {
+            ServiceTierOption::Priority => ServiceTier::Priority,
+            ServiceTierOption::Default => ServiceTier::Default,
+            ServiceTierOption::Flex => ServiceTier::Flex,
+        });
+    let latency = manual
+        .and_then(|m| m.latency)
+        .or_else(|| provider.and_then(|p| p.latency))
+        .map(|latency| match latency {
+            LatencyOption::Standard => Latency::Standard,
+            LatencyOption::Optimized => Latency::Optimized,
+        });
+    RequestDefaults {
+        guardrail,
+        service_tier,
+        latency,
+    }
 }
 
 fn input_kind(kind: InputKind) -> Modality {

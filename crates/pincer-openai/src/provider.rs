@@ -37,8 +37,29 @@ impl OpenAiProvider {
     }
 }
 
-/// The request body for `request`.
-pub fn body(request: &ProviderRequest) -> Value {
+/// The request body for `request`; a setting only Bedrock has (a guardrail, latency-optimized
+/// inference) is refused rather than dropped.
+pub fn body(request: &ProviderRequest) -> Result<Value, ProviderError> {
+    let options = &request.options;
+    let bedrock_only = [
+        (
+            "a guardrail",
+            options.guardrail.is_some() || request.model.defaults.guardrail.is_some(),
+        ),
+        (
+            "latency-optimized inference",
+            options.latency == Some(pincer_core::Latency::Optimized),
+        ),
+    ];
+    if let Some((what, _)) = bedrock_only.iter().find(|(_, set)| *set) {
+        return Err(ProviderError::new(
+            ErrorKind::Validation,
+            format!(
+                "{what} applies to Bedrock models only; `{}` is served by an OpenAI-compatible endpoint",
+                request.model.id
+            ),
+        ));
+    }
     let mut messages = Vec::new();
     if let Some(system) = &request.conversation.system {
         messages.push(json!({"role": "system", "content": system}));
@@ -51,6 +72,10 @@ pub fn body(request: &ProviderRequest) -> Value {
                     .map(|part| match part {
                         UserContent::Text { text } => json!({"type": "text", "text": text}),
                         UserContent::Image(image) => json!({"type": "image_url", "image_url": {"url": format!("data:{};base64,{}", image.media_type, STANDARD.encode(&image.data))}}),
+                        UserContent::Document(document) => json!({"type": "file", "file": {
+                            "filename": document.name,
+                            "file_data": format!("data:{};base64,{}", document.media_type(), STANDARD.encode(&document.data)),
+                        }}),
                     })
                     .collect();
                 messages.push(json!({"role": "user", "content": parts}));
@@ -88,7 +113,6 @@ pub fn body(request: &ProviderRequest) -> Value {
         "stream": true,
         "stream_options": {"include_usage": true},
     });
-    let options = &request.options;
     if let Some(max) = options.max_tokens {
         body["max_tokens"] = json!(max);
     }
@@ -116,8 +140,41 @@ pub fn body(request: &ProviderRequest) -> Value {
             ToolChoice::Required => json!("required"),
             ToolChoice::Named(name) => json!({"type": "function", "function": {"name": name}}),
         };
+        if !options.parallel_tool_calls {
+            body["parallel_tool_calls"] = json!(false);
+        }
     }
-    body
+    match &options.response_format {
+        None => {}
+        Some(pincer_core::ResponseFormat::JsonObject) => {
+            body["response_format"] = json!({"type": "json_object"});
+        }
+        Some(pincer_core::ResponseFormat::JsonSchema {
+            name,
+            description,
+            schema,
+            strict,
+        }) => {
+            let mut definition = json!({"name": name, "schema": schema, "strict": strict});
+            if let Some(description) = description {
+                definition["description"] = json!(description);
+            }
+            body["response_format"] = json!({"type": "json_schema", "json_schema": definition});
+        }
+    }
+    let mut metadata = options.metadata.clone();
+    for field in ["user", "safety_identifier"] {
+        if let Some(value) = metadata.remove(field) {
+            body[field] = json!(value);
+        }
+    }
+    if !metadata.is_empty() {
+        body["metadata"] = json!(metadata);
+    }
+    if let Some(tier) = options.service_tier.or(request.model.defaults.service_tier) {
+        body["service_tier"] = json!(tier.as_str());
+    }
+    Ok(body)
 }
 
 /// An HTTP error status (and OpenAI error body) in Pincer's taxonomy.
@@ -310,7 +367,14 @@ impl Provider for OpenAiProvider {
                 stop: None,
                 usage: Usage::default(),
             };
-            let mut http = this.client.post(format!("{}/chat/completions", this.base_url)).json(&body(&request));
+            let body = match body(&request) {
+                Ok(body) => body,
+                Err(error) => {
+                    yield StreamEvent::Error { partial: mapper.builder.fail(&error, Usage::default()), error };
+                    return;
+                }
+            };
+            let mut http = this.client.post(format!("{}/chat/completions", this.base_url)).json(&body);
             if let Some(key) = &this.api_key {
                 http = http.bearer_auth(key.expose());
             }

@@ -6,11 +6,15 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use pincer_core::{
-    AssistantContent, AssistantMessage, Conversation, Image, Message, ReasoningLevel,
-    RequestOptions, Tool, ToolCall, ToolChoice, ToolResult, ToolResultContent, UserContent,
+    AssistantContent, AssistantMessage, CacheRetention, Conversation, Document, Guardrail, Image,
+    Latency, Message, ReasoningLevel, RequestOptions, ResponseFormat, ServiceTier, Tool, ToolCall,
+    ToolChoice, ToolResult, ToolResultContent, UserContent,
 };
 
-use crate::types::{ChatCompletionRequest, ChatMessage, Content, ContentPart, ToolChoiceParam};
+use crate::types::{
+    ChatCompletionRequest, ChatMessage, Content, ContentPart, FileParam, ResponseFormatParam,
+    ToolChoiceParam,
+};
 
 /// A request field that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +68,7 @@ pub fn convert(
     if request.messages.is_empty() {
         return Err(reject("messages", "at least one message is required"));
     }
+    refuse_unsupported(&request)?;
     let mut system: Vec<String> = Vec::new();
     let mut messages = Vec::with_capacity(request.messages.len());
     // Tool names by call id, to label tool results.
@@ -71,19 +76,41 @@ pub fn convert(
     for (i, message) in request.messages.into_iter().enumerate() {
         let at = format!("messages[{i}]");
         match message {
-            ChatMessage::System { content } | ChatMessage::Developer { content } => {
+            ChatMessage::System { content, .. } | ChatMessage::Developer { content, .. } => {
                 system.push(text_only(content, &format!("{at}.content"))?);
             }
-            ChatMessage::User { content } => messages.push(Message::User {
+            ChatMessage::User { content, .. } => messages.push(Message::User {
                 content: user_content(content, &at)?,
             }),
             ChatMessage::Assistant {
                 content,
                 reasoning_content,
                 reasoning_signature,
+                reasoning_redacted,
                 tool_calls,
+                audio,
+                function_call,
+                ..
             } => {
+                if audio.is_some() {
+                    return Err(reject(format!("{at}.audio"), "audio is not offered"));
+                }
+                if function_call.is_some() {
+                    return Err(reject(
+                        format!("{at}.function_call"),
+                        "function_call is deprecated; send tool_calls",
+                    ));
+                }
                 let mut blocks = Vec::new();
+                for (j, data) in reasoning_redacted.into_iter().flatten().enumerate() {
+                    let data = STANDARD.decode(data.trim()).map_err(|e| {
+                        reject(
+                            format!("{at}.reasoning_redacted[{j}]"),
+                            format!("invalid base64: {e}"),
+                        )
+                    })?;
+                    blocks.push(AssistantContent::RedactedThinking { data });
+                }
                 if let Some(reasoning) = reasoning_content.filter(|r| !r.is_empty()) {
                     blocks.push(AssistantContent::Thinking {
                         text: reasoning,
@@ -134,6 +161,9 @@ pub fn convert(
                         .map(|part| match part {
                             UserContent::Text { text } => ToolResultContent::Text { text },
                             UserContent::Image(image) => ToolResultContent::Image(image),
+                            UserContent::Document(document) => {
+                                ToolResultContent::Document(document)
+                            }
                         })
                         .collect(),
                 };
@@ -192,6 +222,75 @@ pub fn convert(
             ));
         }
     };
+    let response_format = match request.response_format {
+        None | Some(ResponseFormatParam::Text) => None,
+        Some(ResponseFormatParam::JsonObject) => Some(ResponseFormat::JsonObject),
+        Some(ResponseFormatParam::JsonSchema { json_schema }) => {
+            let schema = json_schema.schema.ok_or_else(|| {
+                reject(
+                    "response_format.json_schema.schema",
+                    "a json_schema response format needs its schema",
+                )
+            })?;
+            Some(ResponseFormat::JsonSchema {
+                name: json_schema.name,
+                description: json_schema.description,
+                schema,
+                strict: json_schema.strict.unwrap_or(false),
+            })
+        }
+    };
+    let mut metadata = request.metadata.unwrap_or_default();
+    if metadata.len() > 16 {
+        return Err(reject(
+            "metadata",
+            "metadata takes at most 16 key-value pairs",
+        ));
+    }
+    for (key, value) in [
+        ("user", request.user),
+        ("safety_identifier", request.safety_identifier),
+    ] {
+        if let Some(value) = value {
+            metadata.insert(key.to_owned(), value);
+        }
+    }
+    let service_tier = match request.service_tier.as_deref() {
+        None | Some("auto") => None,
+        Some("default") => Some(ServiceTier::Default),
+        Some("flex") => Some(ServiceTier::Flex),
+        Some("priority") => Some(ServiceTier::Priority),
+        Some(other) => {
+            return Err(reject(
+                "service_tier",
+                format!(
+                    "service_tier `{other}` is not one of auto, default, flex, priority (Bedrock's tiers)"
+                ),
+            ));
+        }
+    };
+    let cache_retention = match request.prompt_cache_retention.as_deref() {
+        None | Some("in-memory" | "in_memory") => CacheRetention::Short,
+        // Bedrock's longest retention is one hour.
+        Some("24h") => CacheRetention::Long,
+        Some(other) => {
+            return Err(reject(
+                "prompt_cache_retention",
+                format!("prompt_cache_retention `{other}` is not one of in-memory, 24h"),
+            ));
+        }
+    };
+    let latency = match request.latency.as_deref() {
+        None => None,
+        Some("standard") => Some(Latency::Standard),
+        Some("optimized") => Some(Latency::Optimized),
+        Some(other) => {
+            return Err(reject(
+                "latency",
+                format!("latency `{other}` is not one of standard, optimized"),
+            ));
+        }
+    };
     Ok(Converted {
         conversation: Conversation {
             system: (!system.is_empty()).then(|| system.join("\n\n")),
@@ -205,11 +304,95 @@ pub fn convert(
             stop: request.stop.map(|s| s.into_vec()).unwrap_or_default(),
             reasoning,
             tool_choice,
-            ..RequestOptions::default()
+            cache_retention,
+            response_format,
+            parallel_tool_calls: request.parallel_tool_calls.unwrap_or(true),
+            metadata,
+            service_tier,
+            latency,
+            guardrail: request.guardrail.map(|g| Guardrail {
+                identifier: g.identifier,
+                version: g.version,
+                trace: g.trace,
+                stream_processing_mode: g.stream_processing_mode,
+            }),
         },
         stream: request.stream,
         include_usage: request.stream_options.is_some_and(|o| o.include_usage),
     })
+}
+
+/// Refuses, naming the field, what OpenAI's API has and Bedrock cannot do.
+fn refuse_unsupported(request: &ChatCompletionRequest) -> Result<(), RequestError> {
+    if request.n.is_some_and(|n| n != 1) {
+        return Err(reject(
+            "n",
+            "only one choice per request is offered (n: 1); send the request again for another",
+        ));
+    }
+    if request.logprobs == Some(true) || request.top_logprobs.is_some_and(|n| n > 0) {
+        let field = if request.logprobs == Some(true) {
+            "logprobs"
+        } else {
+            "top_logprobs"
+        };
+        return Err(reject(field, "Bedrock does not return log probabilities"));
+    }
+    if request.logit_bias.as_ref().is_some_and(|b| !b.is_empty()) {
+        return Err(reject("logit_bias", "Bedrock takes no token biases"));
+    }
+    for (field, value) in [
+        ("presence_penalty", request.presence_penalty),
+        ("frequency_penalty", request.frequency_penalty),
+    ] {
+        if value.is_some_and(|v| v != 0.0) {
+            return Err(reject(
+                field,
+                "Bedrock's Converse API takes no repetition penalties; leave it at 0",
+            ));
+        }
+    }
+    if request.store == Some(true) {
+        return Err(reject(
+            "store",
+            "Pincer stores no completions; send store: false or leave it out",
+        ));
+    }
+    if let Some(modalities) = &request.modalities
+        && let Some(other) = modalities.iter().find(|m| *m != "text")
+    {
+        return Err(reject(
+            "modalities",
+            format!("only text output is offered, not `{other}`"),
+        ));
+    }
+    if request.audio.is_some() {
+        return Err(reject("audio", "audio output is not offered"));
+    }
+    if request.verbosity.as_deref().is_some_and(|v| v != "medium") {
+        return Err(reject(
+            "verbosity",
+            "Bedrock has no verbosity control; leave it out (or medium)",
+        ));
+    }
+    if request.web_search_options.is_some() {
+        return Err(reject("web_search_options", "web search is not offered"));
+    }
+    if request.functions.is_some() {
+        return Err(reject("functions", "functions is deprecated; send tools"));
+    }
+    if request.function_call.is_some() {
+        return Err(reject(
+            "function_call",
+            "function_call is deprecated; send tool_choice",
+        ));
+    }
+    if request.seed.is_some() {
+        tracing::debug!(
+            "seed ignored: Bedrock has no seed, and OpenAI does not guarantee determinism either"
+        );
+    }
+    Ok(())
 }
 
 fn text_only(content: Content, param: &str) -> Result<String, RequestError> {
@@ -219,10 +402,14 @@ fn text_only(content: Content, param: &str) -> Result<String, RequestError> {
             .into_iter()
             .enumerate()
             .map(|(i, part)| match part {
-                ContentPart::Text { text } => Ok(text),
-                ContentPart::ImageUrl { .. } => Err(reject(
+                ContentPart::Text { text } | ContentPart::Refusal { refusal: text } => Ok(text),
+                ContentPart::ImageUrl { .. } | ContentPart::File { .. } => Err(reject(
                     format!("{param}[{i}]"),
-                    "images are only accepted in user and tool messages",
+                    "images and files are only accepted in user and tool messages",
+                )),
+                ContentPart::InputAudio { .. } => Err(reject(
+                    format!("{param}[{i}]"),
+                    "audio input is not offered",
                 )),
             })
             .collect::<Result<Vec<_>, _>>()
@@ -237,14 +424,86 @@ fn user_content(content: Content, at: &str) -> Result<Vec<UserContent>, RequestE
             .into_iter()
             .enumerate()
             .map(|(i, part)| match part {
-                ContentPart::Text { text } => Ok(UserContent::Text { text }),
+                ContentPart::Text { text } | ContentPart::Refusal { refusal: text } => {
+                    Ok(UserContent::Text { text })
+                }
                 ContentPart::ImageUrl { image_url } => {
                     data_url(&image_url.url, &format!("{at}.content[{i}].image_url.url"))
                         .map(UserContent::Image)
                 }
+                ContentPart::File { file } => {
+                    file_part(file, &format!("{at}.content[{i}].file")).map(UserContent::Document)
+                }
+                ContentPart::InputAudio { .. } => Err(reject(
+                    format!("{at}.content[{i}]"),
+                    "audio input is not offered",
+                )),
             })
             .collect(),
     }
+}
+
+/// A `file` content part as a document: its bytes from `file_data` (a `data:` URL or plain
+/// base64), its format from the media type or the file name, checked against the bytes.
+pub fn file_part(file: FileParam, param: &str) -> Result<Document, RequestError> {
+    if file.file_id.is_some() && file.file_data.is_none() {
+        return Err(reject(
+            format!("{param}.file_id"),
+            "`file_id` names an uploaded file, and Pincer takes no uploads: send the file inline as file_data",
+        ));
+    }
+    let Some(data) = file.file_data else {
+        return Err(reject(
+            format!("{param}.file_data"),
+            "the file's data is missing",
+        ));
+    };
+    let (media_type, encoded) = match data.strip_prefix("data:") {
+        Some(rest) => {
+            let Some((header, encoded)) = rest.split_once(',') else {
+                return Err(reject(
+                    format!("{param}.file_data"),
+                    "a data: URL needs a `,` before its data",
+                ));
+            };
+            let Some(media_type) = header.strip_suffix(";base64") else {
+                return Err(reject(
+                    format!("{param}.file_data"),
+                    "only base64 data: URLs are accepted",
+                ));
+            };
+            (Some(media_type.to_owned()), encoded.to_owned())
+        }
+        None => (None, data),
+    };
+    let bytes = STANDARD
+        .decode(encoded.trim())
+        .map_err(|e| reject(format!("{param}.file_data"), format!("invalid base64: {e}")))?;
+    let format = Document::format_of(media_type.as_deref(), file.filename.as_deref())
+        .or_else(|| bytes.starts_with(b"%PDF-").then_some("pdf"))
+        .ok_or_else(|| {
+            reject(
+                param,
+                format!(
+                    "cannot tell the file's format (media type {}, name {}); send pdf, csv, doc, docx, xls, xlsx, html, txt or md",
+                    media_type.as_deref().unwrap_or("none"),
+                    file.filename.as_deref().unwrap_or("none")
+                ),
+            )
+        })?;
+    if !Document::bytes_fit(format, &bytes) {
+        return Err(reject(
+            format!("{param}.file_data"),
+            format!("the data is not a {format} document"),
+        ));
+    }
+    Ok(Document {
+        format: format.to_owned(),
+        name: file
+            .filename
+            .unwrap_or_else(|| format!("document.{format}")),
+        data: bytes,
+    })
 }
 
 /// Decodes a `data:image/…;base64,…` URL. Remote URLs are refused: fetching them would make the

@@ -2,14 +2,22 @@
 //! `chat.completion.chunk`s.
 //!
 //! Tool calls get dense indexes in order of appearance (0, 1, …), whatever position the call has
-//! among the message's content blocks; reasoning streams as `reasoning_content`, and its
-//! signature as the extension field `reasoning_signature`.
+//! among the message's content blocks; reasoning streams as `reasoning_content`, its signature
+//! as the extension field `reasoning_signature`, redacted reasoning as `reasoning_redacted`
+//! (base64). Citations become `annotations` of the text they support (`url_citation` for web
+//! pages, `document_citation` for documents), with character offsets into the message's
+//! content. The service tier that served the answer is `service_tier`; a guardrail's trace and
+//! Bedrock's own stop reason, where Pincer's `finish_reason` says less, are the extension
+//! fields `guardrail_trace` and `stop_reason` of the choice.
 
 use std::collections::HashMap;
 
-use pincer_core::{AssistantContent, AssistantMessage, StopReason, StreamEvent};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use pincer_core::{AssistantContent, AssistantMessage, Citation, StopReason, StreamEvent};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::types::{FunctionCall, ToolCallParam, UsageBody};
 
@@ -38,6 +46,9 @@ pub struct ChatCompletion {
     pub choices: Vec<Choice>,
     /// Tokens.
     pub usage: UsageBody,
+    /// The service tier that served the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
 }
 
 /// The choice of a whole response.
@@ -49,6 +60,12 @@ pub struct Choice {
     pub message: ResponseMessage,
     /// Why it stopped.
     pub finish_reason: String,
+    /// Bedrock's own stop reason, where `finish_reason` says less (Pincer extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// The trace of the guardrail that intervened or traced (Pincer extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_trace: Option<Value>,
 }
 
 /// The assistant message of a whole response.
@@ -64,9 +81,106 @@ pub struct ResponseMessage {
     /// Reasoning signature (Pincer extension).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_signature: Option<String>,
+    /// Redacted reasoning, base64 (Pincer extension); send it back unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_redacted: Option<Vec<String>>,
     /// Tool calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallParam>>,
+    /// Citations of the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Vec<Annotation>>,
+}
+
+/// A citation of a span of the message's text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Annotation {
+    /// A web page (OpenAI's shape).
+    UrlCitation {
+        /// The span and the page.
+        url_citation: UrlCitation,
+    },
+    /// A document the request carried.
+    DocumentCitation {
+        /// The span and the source.
+        document_citation: DocumentCitation,
+    },
+}
+
+/// `url_citation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UrlCitation {
+    /// First character of the cited span in the content.
+    pub start_index: usize,
+    /// One past its last character.
+    pub end_index: usize,
+    /// The page's title.
+    pub title: String,
+    /// The page's URL.
+    pub url: String,
+}
+
+/// `document_citation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DocumentCitation {
+    /// First character of the cited span in the content.
+    pub start_index: usize,
+    /// One past its last character.
+    pub end_index: usize,
+    /// The document's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The quoted source text.
+    pub cited_text: String,
+    /// Where in the document (Bedrock's location: `documentChar`, `documentPage` or
+    /// `documentChunk` with `documentIndex`, `start` and `end`).
+    pub location: Value,
+}
+
+/// The annotation for `citation`, covering characters `start..end` of the content.
+pub fn annotation(citation: &Citation, start: usize, end: usize) -> Annotation {
+    if let Some(web) = citation.location.get("web") {
+        return Annotation::UrlCitation {
+            url_citation: UrlCitation {
+                start_index: start,
+                end_index: end,
+                title: citation.title.clone().unwrap_or_default(),
+                url: web
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            },
+        };
+    }
+    Annotation::DocumentCitation {
+        document_citation: DocumentCitation {
+            start_index: start,
+            end_index: end,
+            title: citation.title.clone(),
+            cited_text: citation.source_text.concat(),
+            location: citation.location.clone(),
+        },
+    }
+}
+
+/// The annotations of `message`: each citation covers the text block it supports.
+fn annotations(message: &AssistantMessage) -> Vec<Annotation> {
+    let mut spans: HashMap<usize, (usize, usize)> = HashMap::new();
+    let mut offset = 0;
+    for (index, block) in message.content.iter().enumerate() {
+        if let AssistantContent::Text { text } = block {
+            let length = text.chars().count();
+            spans.insert(index, (offset, offset + length));
+            offset += length;
+        }
+    }
+    message
+        .citations
+        .iter()
+        .filter_map(|c| spans.get(&c.index).map(|(s, e)| annotation(c, *s, *e)))
+        .collect()
 }
 
 /// A whole response from a finished message.
@@ -78,6 +192,7 @@ pub fn completion(
 ) -> ChatCompletion {
     let mut reasoning = String::new();
     let mut signature = None;
+    let mut redacted = Vec::new();
     let mut calls = Vec::new();
     for block in &message.content {
         match block {
@@ -98,10 +213,12 @@ pub fn completion(
                     arguments: call.arguments.to_string(),
                 },
             }),
-            AssistantContent::Text { .. } | AssistantContent::RedactedThinking { .. } => {}
+            AssistantContent::RedactedThinking { data } => redacted.push(STANDARD.encode(data)),
+            AssistantContent::Text { .. } => {}
         }
     }
     let text = message.text();
+    let annotations = annotations(message);
     ChatCompletion {
         id: id.to_owned(),
         object: "chat.completion".to_owned(),
@@ -114,11 +231,16 @@ pub fn completion(
                 content: (!text.is_empty() || calls.is_empty()).then_some(text),
                 reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
                 reasoning_signature: signature,
+                reasoning_redacted: (!redacted.is_empty()).then_some(redacted),
                 tool_calls: (!calls.is_empty()).then_some(calls),
+                annotations: (!annotations.is_empty()).then_some(annotations),
             },
             finish_reason: finish_reason(message.stop_reason).to_owned(),
+            stop_reason: message.stop_detail.clone(),
+            guardrail_trace: message.guardrail_trace.clone(),
         }],
         usage: message.usage.into(),
+        service_tier: message.service_tier.clone(),
     }
 }
 
@@ -138,6 +260,9 @@ pub struct ChatCompletionChunk {
     /// Usage, in the final chunk when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<UsageBody>,
+    /// The service tier that served the answer, in the last content chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
 }
 
 /// The choice of a chunk.
@@ -149,6 +274,12 @@ pub struct ChunkChoice {
     pub delta: Delta,
     /// Set in the last content chunk.
     pub finish_reason: Option<String>,
+    /// Bedrock's own stop reason, in the last content chunk (Pincer extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// A guardrail's trace, in the last content chunk (Pincer extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail_trace: Option<Value>,
 }
 
 /// What a chunk adds.
@@ -166,9 +297,15 @@ pub struct Delta {
     /// The reasoning's signature (Pincer extension), when it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_signature: Option<String>,
+    /// Redacted reasoning blocks, base64 (Pincer extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_redacted: Option<Vec<String>>,
     /// Tool-call fragments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallDelta>>,
+    /// Citations of text that has ended, with their spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Vec<Annotation>>,
 }
 
 /// A fragment of a tool call.
@@ -206,6 +343,12 @@ pub struct ChunkEncoder {
     role_sent: bool,
     /// Dense tool-call index by content index.
     tools: HashMap<usize, usize>,
+    /// Characters of content sent so far.
+    sent_chars: usize,
+    /// Where each text block started, by content index.
+    text_starts: HashMap<usize, usize>,
+    /// Citations waiting for the end of their text block.
+    pending_citations: Vec<Citation>,
 }
 
 impl ChunkEncoder {
@@ -217,6 +360,9 @@ impl ChunkEncoder {
             created,
             role_sent: false,
             tools: HashMap::new(),
+            sent_chars: 0,
+            text_starts: HashMap::new(),
+            pending_citations: Vec::new(),
         }
     }
 
@@ -234,8 +380,11 @@ impl ChunkEncoder {
                 index: 0,
                 delta,
                 finish_reason,
+                stop_reason: None,
+                guardrail_trace: None,
             }],
             usage: None,
+            service_tier: None,
         }
     }
 
@@ -244,8 +393,42 @@ impl ChunkEncoder {
     pub fn encode(&mut self, event: &StreamEvent) -> Option<ChatCompletionChunk> {
         let delta = match event {
             StreamEvent::Start => Delta::default(),
-            StreamEvent::TextDelta { delta, .. } => Delta {
-                content: Some(delta.clone()),
+            StreamEvent::TextStart { index } => {
+                self.text_starts.insert(*index, self.sent_chars);
+                return None;
+            }
+            StreamEvent::TextDelta { delta, .. } => {
+                self.sent_chars += delta.chars().count();
+                Delta {
+                    content: Some(delta.clone()),
+                    ..Delta::default()
+                }
+            }
+            StreamEvent::Citation { citation } => {
+                self.pending_citations.push(citation.clone());
+                return None;
+            }
+            StreamEvent::TextEnd { index } => {
+                let start = self.text_starts.get(index).copied()?;
+                let (mine, rest): (Vec<Citation>, Vec<Citation>) = self
+                    .pending_citations
+                    .drain(..)
+                    .partition(|c| c.index == *index);
+                self.pending_citations = rest;
+                if mine.is_empty() {
+                    return None;
+                }
+                Delta {
+                    annotations: Some(
+                        mine.iter()
+                            .map(|c| annotation(c, start, self.sent_chars))
+                            .collect(),
+                    ),
+                    ..Delta::default()
+                }
+            }
+            StreamEvent::RedactedThinking { data, .. } => Delta {
+                reasoning_redacted: Some(vec![STANDARD.encode(data)]),
                 ..Delta::default()
             },
             StreamEvent::ThinkingDelta { delta, .. } => Delta {
@@ -291,10 +474,16 @@ impl ChunkEncoder {
                 }
             }
             StreamEvent::Done { message } => {
-                return Some(self.chunk(
+                let mut chunk = self.chunk(
                     Delta::default(),
                     Some(finish_reason(message.stop_reason).to_owned()),
-                ));
+                );
+                if let Some(choice) = chunk.choices.first_mut() {
+                    choice.stop_reason.clone_from(&message.stop_detail);
+                    choice.guardrail_trace.clone_from(&message.guardrail_trace);
+                }
+                chunk.service_tier.clone_from(&message.service_tier);
+                return Some(chunk);
             }
             _ => return None,
         };
@@ -310,6 +499,7 @@ impl ChunkEncoder {
             model: self.model.clone(),
             choices: Vec::new(),
             usage: Some(usage.into()),
+            service_tier: None,
         }
     }
 }

@@ -45,6 +45,7 @@ pub fn model(id: &str) -> Model {
         max_tokens,
         prompt_cache: cache,
         capabilities: Default::default(),
+        defaults: Default::default(),
     }
 }
 

@@ -17,8 +17,9 @@ use futures_util::StreamExt;
 use pincer_bedrock::aws::ProcessEnvironment;
 use pincer_config::{Config, ConfigLocation};
 use pincer_core::{
-    AssistantMessage, Conversation, ErrorKind, Image, Message, MessageBuilder, ModelRef,
-    ProviderError, ProviderRequest, RequestOptions, StreamEvent, UserContent,
+    AssistantMessage, Conversation, Document, ErrorKind, Image, Message, MessageBuilder, ModelRef,
+    ProviderError, ProviderRequest, RequestOptions, ServiceTier, StopReason, StreamEvent,
+    UserContent,
 };
 use pincer_gateway::catalog::Catalog;
 use pincer_gateway::providers::Providers;
@@ -26,7 +27,7 @@ use pincer_gateway::resolve::{Resolved, resolve};
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
-use crate::cli::ChatArgs;
+use crate::cli::{ChatArgs, ServiceTierArg};
 use crate::exit::{ExitStatus, UsageError};
 use crate::printer::Printer;
 
@@ -54,22 +55,53 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
         || pincer_bedrock::region::DEFAULT_REGION.to_owned(),
         |(region, _)| region,
     );
-    let catalog = Catalog::from_cache(
+    let mut catalog = Catalog::from_cache(
         &config.options,
         &crate::commands::models::home_of(&location.path),
         &region,
         &ProcessEnvironment,
     );
+    // An application profile named by ARN is described as its base model, which Bedrock is
+    // asked about once (then remembered); every other chat makes no control-plane call.
+    if catalog.has_unknown_profiles(&config.options, args.model.as_deref()) {
+        let setup = pincer_bedrock::aws::load(config.options.discovery().region.as_deref()).await;
+        let arn = args
+            .model
+            .as_deref()
+            .and_then(|m| m.split_once('/'))
+            .map(|(_, id)| id);
+        catalog
+            .learn_profiles(
+                &config.options,
+                &setup,
+                arn,
+                crate::commands::models::AWS_DEADLINE,
+            )
+            .await;
+        for warning in &catalog.discovery.warnings {
+            printer.warn(warning);
+        }
+    }
     let candidates = candidates(&config, Some(&catalog), args.model.as_deref())?;
     let images = args
         .image
         .iter()
         .map(|p| read_image(p))
         .collect::<Result<Vec<_>>>()?;
+    let documents = args
+        .file
+        .iter()
+        .map(|p| read_document(p))
+        .collect::<Result<Vec<_>>>()?;
     let options = RequestOptions {
         max_tokens: args.max_tokens,
         temperature: args.temperature,
         reasoning: args.thinking,
+        service_tier: args.service_tier.map(|tier| match tier {
+            ServiceTierArg::Priority => ServiceTier::Priority,
+            ServiceTierArg::Default => ServiceTier::Default,
+            ServiceTierArg::Flex => ServiceTier::Flex,
+        }),
         ..RequestOptions::default()
     };
     let bedrock = pincer_bedrock::provider::BedrockOptions {
@@ -105,14 +137,16 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
     };
     match one_shot {
         Some(text) => {
-            conversation.messages.push(user_message(&text, images));
+            conversation
+                .messages
+                .push(user_message(&text, images, documents));
             Ok(match session.turn(&conversation).await? {
                 Outcome::Answered(_) => ExitStatus::Success,
                 Outcome::Failed(_) => ExitStatus::Failure,
                 Outcome::Cancelled(_) => return Err(Interrupted.into()),
             })
         }
-        None => session.interactive(conversation, images).await,
+        None => session.interactive(conversation, images, documents).await,
     }
 }
 
@@ -175,12 +209,43 @@ fn read_image(path: &Path) -> Result<Image> {
     })
 }
 
-fn user_message(text: &str, images: Vec<Image>) -> Message {
+fn user_message(text: &str, images: Vec<Image>, documents: Vec<Document>) -> Message {
     let mut content = vec![UserContent::Text {
         text: text.to_owned(),
     }];
     content.extend(images.into_iter().map(UserContent::Image));
+    content.extend(documents.into_iter().map(UserContent::Document));
     Message::User { content }
+}
+
+/// A document to attach: its format from the file name (checked against its bytes), its name
+/// the file's stem as Bedrock allows it.
+fn read_document(path: &Path) -> Result<Document> {
+    let data =
+        std::fs::read(path).with_context(|| format!("reading document {}", path.display()))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Some(format) = Document::format_of(None, Some(&file_name)) else {
+        return Err(UsageError(format!(
+            "{}: not a document Bedrock reads; attach pdf, csv, doc, docx, xls, xlsx, html, txt or md",
+            path.display()
+        ))
+        .into());
+    };
+    if !Document::bytes_fit(format, &data) {
+        return Err(UsageError(format!(
+            "{} is named .{format} but is not a {format} document",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(Document {
+        format: format.to_owned(),
+        name: file_name,
+        data,
+    })
 }
 
 enum Outcome {
@@ -204,6 +269,7 @@ impl Session<'_> {
         &self,
         mut conversation: Conversation,
         mut images: Vec<Image>,
+        mut documents: Vec<Document>,
     ) -> Result<ExitStatus> {
         let model = &self.candidates[0].reference;
         self.printer.status(&format!(
@@ -231,9 +297,11 @@ impl Session<'_> {
             if line == "/exit" || line == "/quit" {
                 break;
             }
-            conversation
-                .messages
-                .push(user_message(line, std::mem::take(&mut images)));
+            conversation.messages.push(user_message(
+                line,
+                std::mem::take(&mut images),
+                std::mem::take(&mut documents),
+            ));
             let message = match self.turn(&conversation).await? {
                 Outcome::Answered(message) | Outcome::Cancelled(message) => message,
                 Outcome::Failed(message) => message,
@@ -432,9 +500,15 @@ impl Session<'_> {
         elapsed: Duration,
     ) -> Result<()> {
         let usage = message.usage;
-        let cost = usage.cost(&candidate.model.prices);
+        // Priced in the tier that served the answer.
+        let cost = usage.cost(
+            &candidate
+                .model
+                .tier_prices()
+                .serving(message.service_tier.as_deref()),
+        );
         if self.json {
-            self.json_line(&json!({
+            let mut done = json!({
                 "type": "done",
                 "model": candidate.reference.to_string(),
                 "stopReason": message.stop_reason,
@@ -442,9 +516,49 @@ impl Session<'_> {
                 "costUsd": cost.map(|c| c.total),
                 "firstTokenMs": first.map(|d| d.as_millis()),
                 "elapsedMs": elapsed.as_millis(),
-            }))?;
+            });
+            for (key, value) in [
+                (
+                    "stopDetail",
+                    message.stop_detail.clone().map(serde_json::Value::from),
+                ),
+                (
+                    "serviceTier",
+                    message.service_tier.clone().map(serde_json::Value::from),
+                ),
+                ("guardrailTrace", message.guardrail_trace.clone()),
+                (
+                    "citations",
+                    (!message.citations.is_empty())
+                        .then(|| serde_json::to_value(&message.citations).unwrap_or_default()),
+                ),
+            ] {
+                if let Some(value) = value {
+                    done[key] = value;
+                }
+            }
+            self.json_line(&done)?;
             return Ok(());
         }
+        match message.stop_reason {
+            StopReason::Guardrail => self.printer.warn(
+                "a guardrail stopped the answer: what is shown is the guardrail's message, not the model's (`--json` prints its trace)",
+            ),
+            StopReason::ContentFiltered => self
+                .printer
+                .warn("Bedrock's content filter stopped the answer"),
+            StopReason::Length => self.printer.warn(&format!(
+                "the answer was cut at the output limit ({}); raise --max-tokens for more",
+                message.stop_detail.as_deref().unwrap_or("max_tokens")
+            )),
+            _ => {}
+        }
+        let tier = message
+            .service_tier
+            .as_deref()
+            .filter(|t| *t != "default")
+            .map(|t| format!("{t} tier · "))
+            .unwrap_or_default();
         let first = first
             .map(|d| format!("first token {} ms · ", d.as_millis()))
             .unwrap_or_default();
@@ -453,7 +567,7 @@ impl Session<'_> {
             .map(|c| format!("${:.6} · ", c.total))
             .unwrap_or_default();
         self.printer.status(&format!(
-            "[{}] {} in · {} out · cache {} read / {} write · {cost}{first}{:.2} s",
+            "[{}] {} in · {} out · cache {} read / {} write · {tier}{cost}{first}{:.2} s",
             candidate.reference,
             usage.input,
             usage.output,

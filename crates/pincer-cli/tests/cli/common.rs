@@ -132,6 +132,11 @@ impl TwinGuard {
         self.twin.as_ref().unwrap().stream_counts()
     }
 
+    /// The last request bodies Bedrock received, oldest first.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        self.twin.as_ref().unwrap().received()
+    }
+
     /// Makes discovery (the control plane) fail with `fault` from now on, or recover (`None`).
     pub fn set_control_fault(&self, fault: Option<bedrock_twin::Fault>) {
         self.twin.as_ref().unwrap().set_control_fault(fault);

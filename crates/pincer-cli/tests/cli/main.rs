@@ -20,3 +20,4 @@ mod gateway;
 mod hardening;
 mod models;
 mod secrets;
+mod surface;

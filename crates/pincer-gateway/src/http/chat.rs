@@ -18,7 +18,9 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
-use pincer_core::{ErrorKind, EventStream, Prices, ProviderError, ProviderRequest, StreamEvent};
+use pincer_core::{
+    ErrorKind, EventStream, ProviderError, ProviderRequest, StreamEvent, TierPrices,
+};
 use pincer_openai::request::{Converted, attribute, convert};
 use pincer_openai::response::{ChunkEncoder, completion};
 use pincer_openai::types::ChatCompletionRequest;
@@ -101,6 +103,15 @@ pub fn parse_body(body: &[u8]) -> Result<ChatCompletionRequest, GatewayError> {
         message: format!("invalid request body: {e}"),
         param: None,
     })?;
+    // A field the API does not have is refused, as OpenAI refuses it, never dropped.
+    if let Some(field) = pincer_openai::types::unknown_field(body) {
+        return Err(GatewayError::BadRequest {
+            message: format!(
+                "Unrecognized request argument supplied: {field} (the README's compatibility table lists every field Pincer takes)"
+            ),
+            param: Some(field),
+        });
+    }
     Ok(request)
 }
 
@@ -108,7 +119,7 @@ pub fn parse_body(body: &[u8]) -> Result<ChatCompletionRequest, GatewayError> {
 /// or the end) and the rest of the stream.
 struct Begun {
     key: String,
-    prices: Prices,
+    prices: TierPrices,
     stream: bool,
     include_usage: bool,
     held: Vec<StreamEvent>,
@@ -194,6 +205,7 @@ async fn answer(
             begun.include_usage,
             record,
             begun.prices,
+            state.clone(),
         );
         let on_panic = data(
             &GatewayError::Internal(
@@ -229,7 +241,11 @@ async fn answer(
             if state.log_contents {
                 tracing::info!(target: "pincer_gateway::contents", id, answer = %message.text());
             }
-            record.succeeded(&message.usage, &begun.prices);
+            state.signatures.remember(&message);
+            record.succeeded(
+                &message.usage,
+                &begun.prices.serving(message.service_tier.as_deref()),
+            );
             Ok(Json(completion(&message, id, &begun.key, created)).into_response())
         }
         Ok(Err(error)) => Err(fail(record, GatewayError::Upstream(error))),
@@ -263,6 +279,8 @@ async fn begin(
         message: e.message,
         param: Some(e.param),
     })?;
+    let mut conversation = conversation;
+    state.signatures.restore(&mut conversation);
     let mut conversation = Some(conversation);
     for (i, resolved) in candidates.into_iter().enumerate() {
         let key = resolved.reference.to_string();
@@ -281,7 +299,7 @@ async fn begin(
             .get(&resolved.backend)
             .await
             .map_err(GatewayError::Upstream)?;
-        let prices = resolved.model.prices;
+        let prices = resolved.model.tier_prices();
         let mut events = provider.stream(ProviderRequest {
             model: resolved.model,
             conversation: this,
@@ -333,7 +351,8 @@ fn sse(
     mut encoder: ChunkEncoder,
     include_usage: bool,
     record: RequestRecord,
-    prices: Prices,
+    prices: TierPrices,
+    state: SharedState,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
     let mut record = Some(record);
     events
@@ -353,8 +372,12 @@ fn sse(
                         out.push(data(&encoder.usage_chunk(message.usage)));
                     }
                     out.push(Event::default().data("[DONE]"));
+                    state.signatures.remember(message);
                     if let Some(record) = record.take() {
-                        record.succeeded(&message.usage, &prices);
+                        record.succeeded(
+                            &message.usage,
+                            &prices.serving(message.service_tier.as_deref()),
+                        );
                     }
                 }
                 _ => out.extend(encoder.encode(&event).map(|chunk| data(&chunk))),

@@ -64,7 +64,7 @@ impl RemoteImages {
         let mut targets: Vec<(String, &mut String)> = Vec::new();
         for (m, message) in request.messages.iter_mut().enumerate() {
             let content = match message {
-                ChatMessage::User { content } | ChatMessage::Tool { content, .. } => content,
+                ChatMessage::User { content, .. } | ChatMessage::Tool { content, .. } => content,
                 _ => continue,
             };
             let Content::Parts(parts) = content else {

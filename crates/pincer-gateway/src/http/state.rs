@@ -36,6 +36,8 @@ pub struct GatewayState {
     pub log_contents: bool,
     /// The remote-image policy.
     pub remote_images: RemoteImages,
+    /// Reasoning signatures handed out, for clients that drop them.
+    pub signatures: crate::signatures::Signatures,
 }
 
 /// Shared state, as handlers receive it.
@@ -62,6 +64,7 @@ impl GatewayState {
             providers,
             token,
             metrics,
+            signatures: crate::signatures::Signatures::default(),
         }
     }
 

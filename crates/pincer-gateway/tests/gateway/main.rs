@@ -31,6 +31,7 @@ mod hardening;
 mod images;
 mod operation;
 mod rules;
+mod surface;
 
 const CLAUDE: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const HAIKU: &str = "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0";
