@@ -1,13 +1,7 @@
-//! Pincer's runtime above the providers: resolving `provider/model-id` references against the
-//! config and the known-model table, building the providers that serve them, the model catalog
-//! (and its background refresh), and the OpenAI-compatible HTTP server.
-//!
-//! Both `pincer chat` and the HTTP gateway need exactly this resolution, and this is the lowest
-//! crate that knows every provider, so it lives here rather than in the CLI.
+//! Pincer's HTTP gateway: the doors clients speak (OpenAI chat completions and Responses), each
+//! a thin translation between its wire format and the runtime's provider-neutral requests and
+//! events, and what every door shares (authentication, limits, metrics, logs, errors, OpenAPI).
+//! Model lookup, fallbacks, the catalog and the providers live in `pincer-runtime`, which
+//! `pincer chat` uses too.
 
-pub mod catalog;
 pub mod http;
-pub mod providers;
-pub mod refresh;
-pub mod resolve;
-pub mod signatures;

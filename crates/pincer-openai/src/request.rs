@@ -6,9 +6,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use pincer_core::{
-    AssistantContent, AssistantMessage, CacheRetention, Conversation, Document, Guardrail, Image,
-    Latency, Message, ReasoningLevel, RequestOptions, ResponseFormat, ServiceTier, Tool, ToolCall,
-    ToolChoice, ToolResult, ToolResultContent, UserContent,
+    AssistantContent, AssistantMessage, Conversation, Document, Image, Message, RequestOptions,
+    ResponseFormat, Tool, ToolCall, ToolChoice, ToolResult, ToolResultContent, UserContent,
 };
 
 use crate::types::{
@@ -26,7 +25,7 @@ pub struct RequestError {
     pub message: String,
 }
 
-fn reject(param: impl Into<String>, message: impl Into<String>) -> RequestError {
+pub(crate) fn reject(param: impl Into<String>, message: impl Into<String>) -> RequestError {
     RequestError {
         param: param.into(),
         message: message.into(),
@@ -46,20 +45,8 @@ pub struct Converted {
     pub include_usage: bool,
 }
 
-/// Attributes the assistant turns a client sent back to the model the conversation goes to
-/// next (a fallback, after [`convert`] attributed them to the first model tried), so that their
-/// reasoning signatures are replayed only to a model that can check them.
-pub fn attribute(conversation: &mut Conversation, provider: &str, model: &str) {
-    for message in &mut conversation.messages {
-        if let Message::Assistant(assistant) = message {
-            provider.clone_into(&mut assistant.provider);
-            model.clone_into(&mut assistant.model);
-        }
-    }
-}
-
 /// Converts `request`; `provider` and `model` identify the model it will be sent to (assistant
-/// turns replayed with a reasoning signature are attributed to it; see [`attribute`]).
+/// turns replayed with a reasoning signature are attributed to it; see `Conversation::attribute`).
 pub fn convert(
     request: ChatCompletionRequest,
     provider: &str,
@@ -195,33 +182,11 @@ pub fn convert(
     }
     let tool_choice = match request.tool_choice {
         None => ToolChoice::Auto,
-        Some(ToolChoiceParam::Mode(mode)) => match mode.as_str() {
-            "auto" => ToolChoice::Auto,
-            "none" => ToolChoice::None,
-            "required" => ToolChoice::Required,
-            other => {
-                return Err(reject(
-                    "tool_choice",
-                    format!("`{other}` is not one of auto, none, required"),
-                ));
-            }
-        },
+        Some(ToolChoiceParam::Mode(mode)) => crate::params::tool_choice_mode(&mode, "tool_choice")?,
         Some(ToolChoiceParam::Named { function, .. }) => ToolChoice::Named(function.name),
     };
-    let reasoning = match request.reasoning_effort.as_deref() {
-        None | Some("none") => ReasoningLevel::Off,
-        Some("minimal") => ReasoningLevel::Minimal,
-        Some("low") => ReasoningLevel::Low,
-        Some("medium") => ReasoningLevel::Medium,
-        Some("high") => ReasoningLevel::High,
-        Some("xhigh") => ReasoningLevel::Xhigh,
-        Some(other) => {
-            return Err(reject(
-                "reasoning_effort",
-                format!("`{other}` is not one of none, minimal, low, medium, high"),
-            ));
-        }
-    };
+    let reasoning =
+        crate::params::reasoning_level(request.reasoning_effort.as_deref(), "reasoning_effort")?;
     let response_format = match request.response_format {
         None | Some(ResponseFormatParam::Text) => None,
         Some(ResponseFormatParam::JsonObject) => Some(ResponseFormat::JsonObject),
@@ -240,57 +205,12 @@ pub fn convert(
             })
         }
     };
-    let mut metadata = request.metadata.unwrap_or_default();
-    if metadata.len() > 16 {
-        return Err(reject(
-            "metadata",
-            "metadata takes at most 16 key-value pairs",
-        ));
-    }
-    for (key, value) in [
-        ("user", request.user),
-        ("safety_identifier", request.safety_identifier),
-    ] {
-        if let Some(value) = value {
-            metadata.insert(key.to_owned(), value);
-        }
-    }
-    let service_tier = match request.service_tier.as_deref() {
-        None | Some("auto") => None,
-        Some("default") => Some(ServiceTier::Default),
-        Some("flex") => Some(ServiceTier::Flex),
-        Some("priority") => Some(ServiceTier::Priority),
-        Some(other) => {
-            return Err(reject(
-                "service_tier",
-                format!(
-                    "service_tier `{other}` is not one of auto, default, flex, priority (Bedrock's tiers)"
-                ),
-            ));
-        }
-    };
-    let cache_retention = match request.prompt_cache_retention.as_deref() {
-        None | Some("in-memory" | "in_memory") => CacheRetention::Short,
-        // Bedrock's longest retention is one hour.
-        Some("24h") => CacheRetention::Long,
-        Some(other) => {
-            return Err(reject(
-                "prompt_cache_retention",
-                format!("prompt_cache_retention `{other}` is not one of in-memory, 24h"),
-            ));
-        }
-    };
-    let latency = match request.latency.as_deref() {
-        None => None,
-        Some("standard") => Some(Latency::Standard),
-        Some("optimized") => Some(Latency::Optimized),
-        Some(other) => {
-            return Err(reject(
-                "latency",
-                format!("latency `{other}` is not one of standard, optimized"),
-            ));
-        }
-    };
+    let metadata =
+        crate::params::metadata(request.metadata, request.user, request.safety_identifier)?;
+    let service_tier = crate::params::service_tier(request.service_tier.as_deref())?;
+    let cache_retention =
+        crate::params::cache_retention(request.prompt_cache_retention.as_deref())?;
+    let latency = crate::params::latency(request.latency.as_deref())?;
     Ok(Converted {
         conversation: Conversation {
             system: (!system.is_empty()).then(|| system.join("\n\n")),
@@ -310,12 +230,7 @@ pub fn convert(
             metadata,
             service_tier,
             latency,
-            guardrail: request.guardrail.map(|g| Guardrail {
-                identifier: g.identifier,
-                version: g.version,
-                trace: g.trace,
-                stream_processing_mode: g.stream_processing_mode,
-            }),
+            guardrail: request.guardrail.map(crate::params::guardrail),
         },
         stream: request.stream,
         include_usage: request.stream_options.is_some_and(|o| o.include_usage),
@@ -583,7 +498,10 @@ mod tests {
         );
         assert_eq!(converted.options.max_tokens, Some(300));
         assert_eq!(converted.options.stop, vec!["END".to_owned()]);
-        assert_eq!(converted.options.reasoning, ReasoningLevel::Low);
+        assert_eq!(
+            converted.options.reasoning,
+            pincer_core::ReasoningLevel::Low
+        );
         assert_eq!(
             converted.options.tool_choice,
             ToolChoice::Named("get_weather".into())

@@ -3,9 +3,10 @@
 //! One turn with `-m TEXT` (or text piped on stdin); an interactive session on a terminal
 //! otherwise (`/exit` or Ctrl-D to leave). The answer streams to stdout as it arrives; reasoning
 //! streams dimmed to stderr; a closing line on stderr gives tokens, cache tokens, cost and
-//! latency. `--json` prints one JSON object per event instead. When the default model fails
-//! before answering with an error another model may not have (throttling, no access, on-demand
-//! not supported, …), the configured fallbacks are tried in order. Ctrl-C cancels the answer:
+//! latency. `--json` prints one JSON object per event instead. Models are looked up and fall back
+//! exactly as in the gateway (`pincer-runtime`): when the default model (no `--model`, or the
+//! primary named) fails before answering with an error another model may not have (throttling,
+//! no access, on-demand not supported, …), the configured fallbacks are tried in order. Ctrl-C cancels the answer:
 //! in a session the partial answer is kept and the session goes on; otherwise exit code 130.
 
 use std::io::{IsTerminal, Read};
@@ -18,12 +19,12 @@ use pincer_bedrock::aws::ProcessEnvironment;
 use pincer_config::{Config, ConfigLocation};
 use pincer_core::{
     AssistantMessage, Conversation, Document, ErrorKind, Image, Message, MessageBuilder, ModelRef,
-    ProviderError, ProviderRequest, RequestOptions, ServiceTier, StopReason, StreamEvent,
-    UserContent,
+    ProviderError, RequestOptions, ServiceTier, StopReason, StreamEvent, UserContent,
 };
-use pincer_gateway::catalog::Catalog;
-use pincer_gateway::providers::Providers;
-use pincer_gateway::resolve::{Resolved, resolve};
+use pincer_runtime::catalog::Catalog;
+use pincer_runtime::providers::Providers;
+use pincer_runtime::resolve::Resolved;
+use pincer_runtime::{LookupError, Progress, Runtime};
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
@@ -82,7 +83,6 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
             printer.warn(warning);
         }
     }
-    let candidates = candidates(&config, Some(&catalog), args.model.as_deref())?;
     let images = args
         .image
         .iter()
@@ -110,11 +110,24 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
         ..Default::default()
     };
     let providers = Providers::new(config.options.discovery().region, bedrock);
+    let runtime = Runtime::new(config.options.clone(), catalog, providers);
+    let candidates = runtime
+        .candidates(args.model.as_deref())
+        .map_err(|error| match error {
+            LookupError::NoDefault => UsageError(
+                "no model to use: pass --model provider/model-id or set agents.defaults.model.primary"
+                    .to_owned(),
+            ),
+            other => UsageError(other.to_string()),
+        })?;
+    for (fallback, reason) in &candidates.skipped {
+        printer.warn(&format!("skipping fallback {fallback}: {reason}"));
+    }
     let session = Session {
         config: &config,
         config_path: &location.path,
-        candidates,
-        providers,
+        candidates: candidates.models,
+        runtime,
         options,
         json: args.json,
         printer,
@@ -158,40 +171,6 @@ pub struct Interrupted;
 /// The exit code for an interrupted command.
 pub fn interrupted_code() -> u8 {
     INTERRUPTED
-}
-
-fn candidates(
-    config: &Config,
-    catalog: Option<&Catalog>,
-    explicit: Option<&str>,
-) -> Result<Vec<Resolved>> {
-    let references: Vec<String> = match explicit {
-        Some(model) => vec![model.to_owned()],
-        None => {
-            let default = config.options.default_model();
-            let primary = default.and_then(|m| m.primary.clone()).ok_or_else(|| {
-                UsageError("no model to use: pass --model provider/model-id or set agents.defaults.model.primary".to_owned())
-            })?;
-            std::iter::once(primary)
-                .chain(
-                    default
-                        .and_then(|m| m.fallbacks.clone())
-                        .unwrap_or_default(),
-                )
-                .collect()
-        }
-    };
-    references
-        .iter()
-        .map(|text| {
-            let reference: ModelRef = text.parse().map_err(|e| UsageError(format!("{e}")))?;
-            match catalog {
-                Some(catalog) => catalog.resolve(&config.options, &reference),
-                None => resolve(&config.options, &reference),
-            }
-            .map_err(|e| UsageError(e.to_string()).into())
-        })
-        .collect()
 }
 
 fn read_image(path: &Path) -> Result<Image> {
@@ -258,7 +237,7 @@ struct Session<'a> {
     config: &'a Config,
     config_path: &'a Path,
     candidates: Vec<Resolved>,
-    providers: Providers,
+    runtime: Runtime,
     options: RequestOptions,
     json: bool,
     printer: &'a Printer,
@@ -316,97 +295,104 @@ impl Session<'_> {
         Ok(ExitStatus::Success)
     }
 
-    /// One answer, trying fallbacks while no output has been shown.
+    /// One answer, trying fallbacks (the runtime's policy) while no output has been shown.
     async fn turn(&self, conversation: &Conversation) -> Result<Outcome> {
-        let mut last_error = None;
-        for (i, candidate) in self.candidates.iter().enumerate() {
-            if let Some(error) = &last_error {
-                self.printer
-                    .warn(&format!("{error}; trying fallback {}", candidate.reference));
+        let started = Instant::now();
+        // One listener for the whole answer, so that no Ctrl-C between two events is lost.
+        let interrupt = tokio::signal::ctrl_c();
+        tokio::pin!(interrupt);
+        let mut notes = Vec::new();
+        let mut tried = String::new();
+        let mut observe = |progress: Progress<'_>| match progress {
+            Progress::Trying { key, .. } => key.clone_into(&mut tried),
+            Progress::FallingBack { key, error, next } => {
+                notes.push(format!("{key} failed: {error}; trying fallback {next}"));
             }
-            let provider = match self.providers.get(&candidate.backend).await {
-                Ok(provider) => provider,
-                Err(error) => {
-                    self.report_error(&error);
-                    return Ok(Outcome::Failed(AssistantMessage::default()));
+            Progress::FirstOutput => {}
+        };
+        let begun = tokio::select! {
+            begun = self.runtime.begin(
+                self.candidates.clone(),
+                conversation.clone(),
+                self.options.clone(),
+                false,
+                &mut observe,
+            ) => begun,
+            _ = &mut interrupt => {
+                self.printer.err_dim("\n(cancelled)\n");
+                return Ok(Outcome::Cancelled(AssistantMessage::default()));
+            }
+        };
+        for note in notes {
+            self.printer.warn(&note);
+        }
+        let begun = match begun {
+            Ok(begun) => begun,
+            Err(error) => {
+                self.report_failure(&error, &tried).await?;
+                return Ok(Outcome::Failed(AssistantMessage::default()));
+            }
+        };
+        let candidate = begun.resolved.clone();
+        let mut stream = std::pin::pin!(begun.events());
+        let mut builder = MessageBuilder::new(&candidate.model.provider, &candidate.model.id);
+        let mut first_output: Option<Duration> = None;
+        let mut printed_text = false;
+        loop {
+            let event = tokio::select! {
+                event = stream.next() => event,
+                _ = &mut interrupt => {
+                    let error = ProviderError::new(ErrorKind::Aborted, "cancelled");
+                    self.printer.err_dim("\n(cancelled)\n");
+                    return Ok(Outcome::Cancelled(builder.fail(&error, Default::default())));
                 }
             };
-            let request = ProviderRequest {
-                model: candidate.model.clone(),
-                conversation: conversation.clone(),
-                options: self.options.clone(),
-            };
-            let started = Instant::now();
-            let mut stream = provider.stream(request);
-            let mut builder = MessageBuilder::new(&candidate.model.provider, &candidate.model.id);
-            let mut first_output: Option<Duration> = None;
-            let mut printed_text = false;
-            let has_more = i + 1 < self.candidates.len();
-            // One listener for the whole answer, so that no Ctrl-C between two events is lost.
-            let interrupt = tokio::signal::ctrl_c();
-            tokio::pin!(interrupt);
-            loop {
-                let event = tokio::select! {
-                    event = stream.next() => event,
-                    _ = &mut interrupt => {
-                        drop(stream);
-                        let error = ProviderError::new(ErrorKind::Aborted, "cancelled");
-                        self.printer.err_dim("\n(cancelled)\n");
-                        return Ok(Outcome::Cancelled(builder.fail(&error, Default::default())));
-                    }
-                };
-                let Some(event) = event else { break };
-                builder.apply(&event);
-                match &event {
-                    StreamEvent::Error { error, .. }
-                        if first_output.is_none() && has_more && error.kind.allows_fallback() =>
-                    {
-                        last_error = Some(format!("{} failed: {error}", candidate.reference));
-                        break;
-                    }
-                    StreamEvent::Error { error, partial } => {
-                        self.finish_output(printed_text)?;
-                        if self.json {
-                            self.json_line(&json!({"type": "error", "kind": error.kind.as_str(), "message": error.message, "hint": error.hint}))?;
-                        } else {
-                            self.report_error(error);
-                            if error.kind == ErrorKind::InvalidModel {
-                                self.suggest(&candidate.reference).await;
-                            }
-                        }
-                        return Ok(Outcome::Failed(partial.clone()));
-                    }
-                    StreamEvent::Done { message } => {
-                        self.finish_output(printed_text)?;
-                        let elapsed = started.elapsed();
-                        self.report_done(candidate, message, first_output, elapsed)?;
-                        return Ok(Outcome::Answered(message.clone()));
-                    }
-                    StreamEvent::TextDelta { .. }
-                    | StreamEvent::ThinkingDelta { .. }
-                    | StreamEvent::ToolCallStart { .. } => {
-                        first_output.get_or_insert_with(|| started.elapsed());
-                        printed_text |= matches!(event, StreamEvent::TextDelta { .. });
-                    }
-                    _ => {}
+            let Some(event) = event else { break };
+            builder.apply(&event);
+            match &event {
+                StreamEvent::Error { error, partial } => {
+                    self.finish_output(printed_text)?;
+                    self.report_failure(error, &candidate.reference.to_string())
+                        .await?;
+                    return Ok(Outcome::Failed(partial.clone()));
                 }
-                self.render(&event)?;
+                StreamEvent::Done { message } => {
+                    self.finish_output(printed_text)?;
+                    let elapsed = started.elapsed();
+                    self.report_done(&candidate, message, first_output, elapsed)?;
+                    return Ok(Outcome::Answered(message.clone()));
+                }
+                StreamEvent::TextDelta { .. }
+                | StreamEvent::ThinkingDelta { .. }
+                | StreamEvent::ToolCallStart { .. } => {
+                    first_output.get_or_insert_with(|| started.elapsed());
+                    printed_text |= matches!(event, StreamEvent::TextDelta { .. });
+                }
+                _ => {}
             }
-            if last_error.is_none() {
-                let error = ProviderError::new(
-                    ErrorKind::StreamInterrupted,
-                    "the stream ended without an answer",
-                );
-                self.report_error(&error);
-                return Ok(Outcome::Failed(builder.fail(&error, Default::default())));
-            }
+            self.render(&event)?;
         }
         let error = ProviderError::new(
-            ErrorKind::Other,
-            last_error.unwrap_or_else(|| "no model answered".to_owned()),
+            ErrorKind::StreamInterrupted,
+            "the stream ended without an answer",
         );
         self.report_error(&error);
-        Ok(Outcome::Failed(AssistantMessage::default()))
+        Ok(Outcome::Failed(builder.fail(&error, Default::default())))
+    }
+
+    /// A failed answer: a JSON line, or the error and, for an invalid model, the closest ones.
+    async fn report_failure(&self, error: &ProviderError, model: &str) -> Result<()> {
+        if self.json {
+            self.json_line(&json!({"type": "error", "kind": error.kind.as_str(), "message": error.message, "hint": error.hint}))?;
+            return Ok(());
+        }
+        self.report_error(error);
+        if error.kind == ErrorKind::InvalidModel
+            && let Ok(reference) = model.parse::<ModelRef>()
+        {
+            self.suggest(&reference).await;
+        }
+        Ok(())
     }
 
     fn json_line(&self, value: &serde_json::Value) -> std::io::Result<()> {

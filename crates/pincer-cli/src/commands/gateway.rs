@@ -12,8 +12,9 @@ use anyhow::{Context, Result};
 use pincer_bedrock::aws::ProcessEnvironment;
 use pincer_config::{Config, ConfigLocation};
 use pincer_gateway::http::{GatewayState, Stopped, serve};
-use pincer_gateway::providers::Providers;
-use pincer_gateway::refresh::Refresher;
+use pincer_runtime::Runtime;
+use pincer_runtime::providers::Providers;
+use pincer_runtime::refresh::Refresher;
 
 use crate::cli::GatewayArgs;
 use crate::commands::models::{AWS_DEADLINE, home_of, load_serving_catalog};
@@ -60,13 +61,16 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             env: Arc::new(ProcessEnvironment),
             deadline: AWS_DEADLINE,
         };
-        let state = Arc::new(GatewayState::new(
+        let runtime = Arc::new(Runtime::new(
             config.options.clone(),
             catalog,
             Providers::with_setup(setup, Default::default()),
-            token,
         ));
-        let refresh = refresher.spawn(state.clone());
+        let state = Arc::new(GatewayState::new(runtime.clone(), token));
+        let metrics = state.metrics.clone();
+        let refresh = refresher.spawn(runtime, move |ok, served| {
+            metrics.catalog_refreshed(ok, served);
+        });
         printer.outln(&format!("pincer gateway listening on http://{local}"))?;
         let stopped = serve(listener, state, shutdown_signal(), settings.shutdown_timeout())
             .await

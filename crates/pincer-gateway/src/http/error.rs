@@ -24,6 +24,12 @@ pub enum GatewayError {
     /// Unknown model (404).
     #[error("{0}")]
     ModelNotFound(String),
+    /// No such route (404).
+    #[error("{0}")]
+    UnknownRoute(String),
+    /// The route exists, not with this method (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The body is larger than the gateway accepts (413).
     #[error(
         "the request body is larger than the {limit} bytes gateway.limits.maxRequestBytes accepts"
@@ -64,6 +70,8 @@ impl GatewayError {
             GatewayError::BadRequest { .. } => "invalid_request",
             GatewayError::Unauthorized => "unauthorized",
             GatewayError::ModelNotFound(_) => "model_not_found",
+            GatewayError::UnknownRoute(_) => "unknown_url",
+            GatewayError::MethodNotAllowed(_) => "method_not_allowed",
             GatewayError::TooLarge { .. } => "request_too_large",
             GatewayError::UnsupportedMediaType(_) => "unsupported_media_type",
             GatewayError::BodyTimeout { .. } => "request_timeout",
@@ -80,6 +88,8 @@ impl GatewayError {
             GatewayError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             GatewayError::Unauthorized => StatusCode::UNAUTHORIZED,
             GatewayError::ModelNotFound(_) => StatusCode::NOT_FOUND,
+            GatewayError::UnknownRoute(_) => StatusCode::NOT_FOUND,
+            GatewayError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             GatewayError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             GatewayError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -113,6 +123,10 @@ impl GatewayError {
                 "model_not_found",
                 Some("model".to_owned()),
             ),
+            GatewayError::UnknownRoute(_) => ("invalid_request_error", "unknown_url", None),
+            GatewayError::MethodNotAllowed(_) => {
+                ("invalid_request_error", "method_not_allowed", None)
+            }
             GatewayError::TooLarge { .. } => ("invalid_request_error", "request_too_large", None),
             GatewayError::UnsupportedMediaType(_) => {
                 ("invalid_request_error", "unsupported_media_type", None)

@@ -81,6 +81,25 @@ impl RemoteImages {
                 }
             }
         }
+        self.inline_targets("messages", targets).await
+    }
+
+    /// Whether remote images are fetched at all.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Replaces each remote URL of `targets` (request field, URL) by the `data:` URL of the
+    /// fetched image, within the policy's count and byte limits (too many is an error naming
+    /// `field`). Every door collects its own.
+    pub async fn inline_targets(
+        &self,
+        field: &str,
+        targets: Vec<(String, &mut String)>,
+    ) -> Result<(), GatewayError> {
+        if targets.is_empty() {
+            return Ok(());
+        }
         if targets.len() > self.max_images {
             return Err(GatewayError::BadRequest {
                 message: format!(
@@ -88,7 +107,7 @@ impl RemoteImages {
                     targets.len(),
                     self.max_images
                 ),
-                param: Some("messages".to_owned()),
+                param: Some(field.to_owned()),
             });
         }
         let used = AtomicU64::new(0);

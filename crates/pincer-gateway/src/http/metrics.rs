@@ -299,6 +299,15 @@ impl RequestRecord {
         self.key = pincer_core::model_ref::shorten(key).into_owned();
     }
 
+    /// Follows the runtime while an answer begins: the model asked, a fallback, the first output.
+    pub fn progress(&mut self, progress: &pincer_runtime::Progress<'_>) {
+        match progress {
+            pincer_runtime::Progress::Trying { key, in_catalog } => self.model(key, *in_catalog),
+            pincer_runtime::Progress::FallingBack { key, .. } => self.metrics.fallback(key),
+            pincer_runtime::Progress::FirstOutput => self.first_output(),
+        }
+    }
+
     /// The model named so far (shortened), for the access log.
     pub fn model_key(&self) -> &str {
         &self.key

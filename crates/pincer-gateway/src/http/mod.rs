@@ -2,12 +2,14 @@
 
 pub mod auth;
 pub mod chat;
+pub mod door;
 pub mod error;
 pub mod images;
 pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod openapi;
+pub mod responses;
 pub mod server;
 pub mod state;
 
@@ -16,7 +18,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+
+use crate::http::error::GatewayError;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -38,6 +43,7 @@ pub fn app(state: SharedState) -> Router {
 pub fn api_routes() -> Router<SharedState> {
     Router::new()
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/responses", post(responses::create))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get))
 }
@@ -69,6 +75,8 @@ pub fn with_layers(api: Router<SharedState>, state: SharedState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::serve))
         .merge(api)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         // The body is read (and limited) by `limits::read_body`.
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(access_log))
@@ -84,7 +92,7 @@ async fn access_log(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    let served = response.extensions().get::<chat::Served>();
+    let served = response.extensions().get::<door::Served>();
     tracing::info!(
         target: "pincer_gateway::access",
         %method,
@@ -94,6 +102,32 @@ async fn access_log(request: Request, next: Next) -> Response {
         model = served.map(|s| s.model.as_str()),
         id = served.map(|s| s.id.as_str()),
         "request"
+    );
+    response
+}
+
+/// Any other path: OpenAI's 404, naming the method and path.
+async fn unknown_route(method: Method, uri: Uri) -> GatewayError {
+    GatewayError::UnknownRoute(format!(
+        "Invalid URL ({method} {}): the gateway serves /v1/chat/completions, /v1/responses, /v1/models, /healthz, /readyz, /metrics and /openapi.json",
+        uri.path()
+    ))
+}
+
+/// A known path with a method it does not take: OpenAI's error shape, with `allow`.
+async fn wrong_method(method: Method, uri: Uri) -> Response {
+    let path = uri.path();
+    let allow = if path.starts_with("/v1/models") || !path.starts_with("/v1/") {
+        "GET"
+    } else {
+        "POST"
+    };
+    let mut response =
+        GatewayError::MethodNotAllowed(format!("{method} is not allowed on {path}; use {allow}"))
+            .into_response();
+    response.headers_mut().insert(
+        axum::http::header::ALLOW,
+        axum::http::HeaderValue::from_static(allow),
     );
     response
 }

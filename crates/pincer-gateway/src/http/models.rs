@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::catalog::CatalogEntry;
 use crate::http::error::GatewayError;
 use crate::http::state::SharedState;
+use pincer_runtime::catalog::CatalogEntry;
 
 /// One model.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -4,6 +4,7 @@
 
 use axum::Json;
 use pincer_openai::response::{ChatCompletion, ChatCompletionChunk};
+use pincer_openai::responses::types::ResponsesRequest;
 use pincer_openai::types::{ChatCompletionRequest, ErrorBody};
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
@@ -101,6 +102,59 @@ fn chat_examples() -> Value {
     })
 }
 
+/// The Response object of the Responses API (built as JSON by
+/// `pincer_openai::responses::encode`, so described here by hand).
+fn response_object() -> Value {
+    json!({
+        "type": "object",
+        "description": "A `response`: its output items (`message`, `reasoning` with `encrypted_content`, `function_call`), status and usage",
+        "required": ["id", "object", "created_at", "status", "model", "output", "tools", "tool_choice", "parallel_tool_calls"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^resp_"},
+            "object": {"const": "response"},
+            "created_at": {"type": "integer"},
+            "status": {"enum": ["in_progress", "completed", "incomplete", "failed"]},
+            "model": {"type": "string"},
+            "output": {"type": "array", "items": {
+                "type": "object",
+                "required": ["type", "id"],
+                "properties": {
+                    "type": {"enum": ["message", "reasoning", "function_call"]},
+                    "id": {"type": "string"},
+                },
+            }},
+            "error": {"type": ["object", "null"]},
+            "incomplete_details": {"type": ["object", "null"]},
+            "usage": {"type": ["object", "null"], "properties": {
+                "input_tokens": {"type": "integer"},
+                "output_tokens": {"type": "integer"},
+                "total_tokens": {"type": "integer"},
+            }},
+            "tools": {"type": "array"},
+            "tool_choice": {},
+            "parallel_tool_calls": {"type": "boolean"},
+            "store": {"const": false},
+        },
+    })
+}
+
+/// One server-sent event of a streamed Response: `event` names it, `data` is its JSON.
+fn response_stream_event() -> Value {
+    json!({
+        "type": "object",
+        "description": "One server-sent event (this schema applies to each event of the stream, as OpenAPI 3.2's `itemSchema` would): `response.created`, `response.in_progress`, `response.output_item.added`/`.done`, `response.content_part.added`/`.done`, `response.output_text.delta`/`.done`, `response.output_text.annotation.added`, `response.reasoning_summary_part.added`/`.done`, `response.reasoning_summary_text.delta`/`.done`, `response.function_call_arguments.delta`/`.done`, then `response.completed`, `response.incomplete` or `response.failed`",
+        "properties": {
+            "event": {"type": "string", "pattern": "^(response\\.|error$)"},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"type": "object", "required": ["type", "sequence_number"]},
+            },
+        },
+        "required": ["data"],
+    })
+}
+
 fn text_response(description: &str) -> Value {
     json!({"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}})
 }
@@ -113,6 +167,7 @@ pub fn document() -> Value {
         .for_deserialize()
         .into_generator();
     let request = requests.subschema_for::<ChatCompletionRequest>();
+    let responses_request = requests.subschema_for::<ResponsesRequest>();
     let mut responses = settings(SchemaSettings::draft2020_12())
         .for_serialize()
         .into_generator();
@@ -127,6 +182,7 @@ pub fn document() -> Value {
     // Named top-level types are referenced by name; make sure each one is a component.
     for (name, schema) in [
         ("ChatCompletionRequest", request),
+        ("ResponsesRequest", responses_request),
         ("ChatCompletion", completion),
         ("ChatCompletionChunk", chunk),
         ("ErrorBody", error),
@@ -158,13 +214,28 @@ pub fn document() -> Value {
         chat_responses.insert(status.to_owned(), error_response(description));
     }
     let unauthorized = error_response("Missing or wrong gateway token");
+    schemas.insert("Response".to_owned(), response_object());
+    let mut responses_responses = Map::new();
+    responses_responses.insert(
+        "200".to_owned(),
+        json!({
+            "description": "The answer: a `response`, or with `stream: true` server-sent events named by their `type`, ending with `response.completed`, `response.incomplete` or `response.failed`",
+            "content": {
+                "application/json": {"schema": schema_ref("Response")},
+                "text/event-stream": {"schema": response_stream_event()},
+            },
+        }),
+    );
+    for (status, description) in CHAT_ERRORS {
+        responses_responses.insert(status.to_owned(), error_response(description));
+    }
 
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Pincer gateway",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "An OpenAI-compatible chat-completions API in front of Amazon Bedrock and other providers. When the gateway has a token, every /v1 route needs `Authorization: Bearer <token>`.",
+            "description": "OpenAI-compatible chat-completions and Responses APIs in front of Amazon Bedrock and other providers. When the gateway has a token, every /v1 route needs `Authorization: Bearer <token>`.",
         },
         "paths": {
             "/v1/chat/completions": {
@@ -177,6 +248,21 @@ pub fn document() -> Value {
                         "examples": chat_examples(),
                     }}},
                     "responses": chat_responses,
+                }
+            },
+            "/v1/responses": {
+                "post": {
+                    "operationId": "createResponse",
+                    "summary": "Answer input items (OpenAI's Responses API, stateless)",
+                    "security": [{"bearer": []}],
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": schema_ref("ResponsesRequest"),
+                        "examples": {
+                            "answer": {"summary": "A whole answer from the default model", "value": {"model": "default", "input": "Hello!", "instructions": "Be brief.", "max_output_tokens": 200}},
+                            "stream": {"summary": "A streamed answer", "value": {"model": "default", "input": [{"role": "user", "content": "Hello!"}], "stream": true}},
+                        },
+                    }}},
+                    "responses": responses_responses,
                 }
             },
             "/v1/models": {

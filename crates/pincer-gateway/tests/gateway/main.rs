@@ -17,12 +17,13 @@ use aws_types::os_shim_internal::Env;
 use bedrock_twin::{RunningTwin, Twin, TwinConfig};
 use pincer_bedrock::aws::load_with;
 use pincer_bedrock::provider::BedrockOptions;
-use pincer_gateway::catalog::{Catalog, CatalogInputs};
 use pincer_gateway::http::{
     BODY_LIMIT, GatewayState, SharedState, Stopped, api_routes, serve_router, with_layers,
 };
-use pincer_gateway::providers::Providers;
-use pincer_gateway::refresh::Refresher;
+use pincer_runtime::Runtime;
+use pincer_runtime::catalog::{Catalog, CatalogInputs};
+use pincer_runtime::providers::Providers;
+use pincer_runtime::refresh::Refresher;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -30,6 +31,7 @@ mod faults;
 mod hardening;
 mod images;
 mod operation;
+mod responses;
 mod rules;
 mod surface;
 
@@ -198,13 +200,19 @@ impl Gateway {
             env: Arc::new(env),
             deadline,
         };
-        let state = Arc::new(GatewayState::new(
+        let runtime = Arc::new(Runtime::new(
             options,
             catalog,
             Providers::with_setup(setup, bedrock),
+        ));
+        let state = Arc::new(GatewayState::new(
+            runtime.clone(),
             token.map(pincer_core::Secret::new),
         ));
-        let refresh = refresher.spawn(state.clone());
+        let metrics = state.metrics.clone();
+        let refresh = refresher.spawn(runtime, move |ok, served| {
+            metrics.catalog_refreshed(ok, served);
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use pincer_config::{Config, ConfigLocation};
 use pincer_core::Modality;
-use pincer_gateway::catalog::{CatalogEntry, Source};
+use pincer_runtime::catalog::{CatalogEntry, Source};
 use serde_json::json;
 
 use super::{load_catalog, table};

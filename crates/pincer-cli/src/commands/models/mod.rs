@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Result;
 use pincer_bedrock::aws::{self, AwsSetup, ProcessEnvironment};
 use pincer_config::Config;
-use pincer_gateway::catalog::{Catalog, CatalogInputs};
+use pincer_runtime::catalog::{Catalog, CatalogInputs};
 
 use crate::printer::Printer;
 

@@ -13,9 +13,8 @@ use pincer_bedrock::aws::ProcessEnvironment;
 use pincer_bedrock::credentials::{CredentialReport, detect};
 use pincer_config::{Config, ConfigLocation};
 use pincer_core::{ErrorKind, ModelRef, ProviderRequest, RequestOptions, StreamEvent};
-use pincer_gateway::catalog::Catalog;
-use pincer_gateway::providers::Providers;
-use pincer_gateway::resolve::resolve;
+use pincer_runtime::catalog::Catalog;
+use pincer_runtime::providers::Providers;
 use serde::Serialize;
 use serde_json::json;
 
@@ -70,7 +69,7 @@ async fn status(
     };
     let checks = model_checks(config, &catalog);
     let probes = if args.probe {
-        probe(config, setup.clone(), &checks).await
+        probe(config, &catalog, setup.clone(), &checks).await
     } else {
         Vec::new()
     };
@@ -140,7 +139,7 @@ fn model_checks(config: &Config, catalog: &Catalog) -> Vec<ModelCheck> {
                 .map_err(|e: pincer_core::ModelRefError| e.to_string());
             let (in_catalog, problem) = match parsed {
                 Err(e) => (false, Some(e)),
-                Ok(reference) => match resolve(&config.options, &reference) {
+                Ok(reference) => match catalog.resolve(&config.options, &reference) {
                     Err(e) => (false, Some(e.to_string())),
                     Ok(_) if catalog.get(&reference).is_some() => (true, None),
                     Ok(_) => {
@@ -170,6 +169,7 @@ fn model_checks(config: &Config, catalog: &Catalog) -> Vec<ModelCheck> {
 
 async fn probe(
     config: &Config,
+    catalog: &Catalog,
     setup: pincer_bedrock::aws::AwsSetup,
     checks: &[ModelCheck],
 ) -> Vec<Probe> {
@@ -189,7 +189,7 @@ async fn probe(
             let Ok(reference) = check.key.parse::<ModelRef>() else {
                 return finish("invalid", check.problem.clone());
             };
-            let resolved = match resolve(&config.options, &reference) {
+            let resolved = match catalog.resolve(&config.options, &reference) {
                 Ok(resolved) => resolved,
                 Err(e) => return finish("not found", Some(e.to_string())),
             };

@@ -1,4 +1,4 @@
-//! Background catalog refresh for the gateway: every `models.bedrockDiscovery.refreshInterval`
+//! Background catalog refresh for a long-running [`Runtime`] (the gateway): every `models.bedrockDiscovery.refreshInterval`
 //! seconds the catalog is rebuilt off the request path and swapped in whole. A refresh that
 //! fails keeps the catalog being served (the failure is logged and counted), so a discovery
 //! outage never takes models away from clients.
@@ -12,7 +12,7 @@ use pincer_config::Options;
 use tokio::task::JoinHandle;
 
 use crate::catalog::{Catalog, CatalogInputs};
-use crate::http::SharedState;
+use crate::runtime::Runtime;
 
 /// What a refresh needs, owned so that it can run in its own task.
 #[derive(Clone)]
@@ -55,10 +55,14 @@ impl Refresher {
         }
     }
 
-    /// Starts refreshing `state`'s catalog in the background, if discovery is on. The task runs
-    /// until aborted.
-    pub fn spawn(self, state: SharedState) -> Option<JoinHandle<()>> {
-        let interval = self.interval(&state.catalog())?;
+    /// Starts refreshing `runtime`'s catalog in the background, if discovery is on; `outcome` is
+    /// told each result (success, models served). The task runs until aborted.
+    pub fn spawn(
+        self,
+        runtime: Arc<Runtime>,
+        outcome: impl Fn(bool, usize) + Send + 'static,
+    ) -> Option<JoinHandle<()>> {
+        let interval = self.interval(&runtime.catalog())?;
         Some(tokio::spawn(async move {
             let mut ticks =
                 tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
@@ -69,13 +73,13 @@ impl Refresher {
                     Ok(catalog) => {
                         let served = catalog.served().count();
                         tracing::info!(models = served, "model catalog refreshed");
-                        state.metrics.catalog_refreshed(true, served);
-                        state.replace_catalog(catalog);
+                        outcome(true, served);
+                        runtime.replace_catalog(catalog);
                     }
                     Err(error) => {
-                        let served = state.catalog().served().count();
+                        let served = runtime.catalog().served().count();
                         tracing::warn!(%error, models = served, "model catalog refresh failed; serving the previous list");
-                        state.metrics.catalog_refreshed(false, served);
+                        outcome(false, served);
                     }
                 }
             }

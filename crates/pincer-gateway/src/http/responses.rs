@@ -1,0 +1,247 @@
+//! `POST /v1/responses`: OpenAI's Responses API, stateless. The body becomes the runtime's
+//! request (`pincer_openai::responses::request`), the runtime looks the model up, tries the
+//! fallbacks and starts the answer, and its events become a Response object or the streamed
+//! `response.*` events (`pincer_openai::responses::encode`).
+//!
+//! As on every door: the first output must come within `gateway.requestTimeout`; a failure before
+//! it is an HTTP error in OpenAI's shape; a failure after it is a `response.failed` event, and the
+//! stream ends. A client that disconnects cancels the upstream request.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
+use pincer_core::{ErrorKind, ProviderError, StreamEvent, TierPrices};
+use pincer_openai::responses::encode::{EventEncoder, Header};
+use pincer_openai::responses::request::{Converted, convert, remote_images};
+use pincer_openai::responses::types::ResponsesRequest;
+use serde_json::Value;
+use tokio::time::timeout_at;
+
+use crate::http::door;
+use crate::http::error::GatewayError;
+use crate::http::metrics::RequestRecord;
+use crate::http::state::SharedState;
+
+/// The handler.
+pub async fn create(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let id = door::response_id("resp_");
+    let mut model = String::new();
+    let mut response = answer(&state, &headers, body, &id, started, &mut model)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(door::Served { id, model });
+    response
+}
+
+/// Parses a request body into a Responses request; a body that does not fit names the field.
+pub fn parse_body(body: &[u8]) -> Result<ResponsesRequest, GatewayError> {
+    door::parse_json(body)
+}
+
+async fn answer(
+    state: &SharedState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    id: &str,
+    started: Instant,
+    model: &mut String,
+) -> Result<Response, GatewayError> {
+    let parsed = door::json_body(headers, body).and_then(|body| parse_body(&body));
+    let mut request = match parsed {
+        Ok(request) => request,
+        Err(error) => {
+            let record = RequestRecord::start(state.metrics.clone(), started, false);
+            return Err(door::fail(record, error));
+        }
+    };
+    let mut record = RequestRecord::start(state.metrics.clone(), started, request.stream);
+    if state.log_contents {
+        tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
+    }
+    let deadline = tokio::time::Instant::from_std(started) + state.request_timeout;
+    if state.remote_images.enabled() {
+        let fetched = timeout_at(
+            deadline,
+            state
+                .remote_images
+                .inline_targets("input", remote_images(&mut request)),
+        )
+        .await;
+        match fetched {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(door::fail(record, error)),
+            Err(_) => {
+                return Err(door::fail(
+                    record,
+                    door::timeout(state, "the request's remote images did not arrive"),
+                ));
+            }
+        }
+    }
+    let begun = timeout_at(deadline, begin(state, request, &mut record)).await;
+    record.model_key().clone_into(model);
+    let (answer, stream, echo) = match begun {
+        Ok(Ok(begun)) => begun,
+        Ok(Err(error)) => return Err(door::fail(record, error)),
+        Err(_) => return Err(door::fail(record, door::timeout(state, "no answer began"))),
+    };
+    let header = Header {
+        id: id.to_owned(),
+        model: answer.key.clone(),
+        created: door::now(),
+        echo,
+    };
+    let prices = answer.prices.clone();
+    if stream {
+        let events = sse(
+            answer.events(),
+            EventEncoder::new(header),
+            record,
+            prices,
+            state.clone(),
+        );
+        let on_panic = Event::default().event("error").data(
+            serde_json::json!({
+                "type": "error",
+                "code": "internal_error",
+                "message": "the gateway failed while streaming this answer; the failure is in its log",
+                "param": null,
+            })
+            .to_string(),
+        );
+        return Ok(
+            Sse::new(crate::http::limits::catch_stream_panics(events, on_panic))
+                .keep_alive(KeepAlive::default())
+                .into_response(),
+        );
+    }
+    let end = timeout_at(deadline, async {
+        let mut all = std::pin::pin!(answer.events());
+        while let Some(event) = all.next().await {
+            match event {
+                StreamEvent::Done { message } => return Ok(message),
+                StreamEvent::Error { error, .. } => return Err(error),
+                _ => {}
+            }
+        }
+        Err(ProviderError::new(
+            ErrorKind::StreamInterrupted,
+            "the provider ended without an answer",
+        ))
+    })
+    .await;
+    match end {
+        Ok(Ok(message)) => {
+            if state.log_contents {
+                tracing::info!(target: "pincer_gateway::contents", id, answer = %message.text());
+            }
+            state.runtime.signatures().remember(&message);
+            record.succeeded(
+                &message.usage,
+                &prices.serving(message.service_tier.as_deref()),
+            );
+            Ok(Json(header.finished(&message)).into_response())
+        }
+        Ok(Err(error)) => Err(door::fail(record, GatewayError::Upstream(error))),
+        Err(_) => Err(door::fail(
+            record,
+            door::timeout(state, "the answer did not finish"),
+        )),
+    }
+}
+
+/// Looks the model up, converts the request and starts the answer through the runtime.
+async fn begin(
+    state: &SharedState,
+    request: ResponsesRequest,
+    record: &mut RequestRecord,
+) -> Result<
+    (
+        pincer_runtime::Begun,
+        bool,
+        pincer_openai::responses::request::Echo,
+    ),
+    GatewayError,
+> {
+    let candidates = state.candidates(&request.model)?.models;
+    let (provider, model) = candidates
+        .first()
+        .map(|c| (c.model.provider.clone(), c.model.id.clone()))
+        .unwrap_or_default();
+    let Converted {
+        mut conversation,
+        options,
+        stream,
+        echo,
+    } = convert(request, &provider, &model).map_err(|e| GatewayError::BadRequest {
+        message: e.message,
+        param: Some(e.param),
+    })?;
+    state.runtime.signatures().restore(&mut conversation);
+    let answer = state
+        .runtime
+        .begin(candidates, conversation, options, true, &mut |progress| {
+            record.progress(&progress)
+        })
+        .await
+        .map_err(GatewayError::Upstream)?;
+    Ok((answer, stream, echo))
+}
+
+fn event(value: &Value) -> Event {
+    Event::default()
+        .event(value["type"].as_str().unwrap_or("message"))
+        .data(value.to_string())
+}
+
+fn sse(
+    events: impl Stream<Item = StreamEvent> + Send + 'static,
+    mut encoder: EventEncoder,
+    record: RequestRecord,
+    prices: TierPrices,
+    state: SharedState,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send {
+    let mut record = Some(record);
+    let opening: Vec<Event> = encoder.start().iter().map(event).collect();
+    futures_util::stream::iter(opening)
+        .chain(events.flat_map(move |provider_event| {
+            let mut out = Vec::new();
+            match &provider_event {
+                StreamEvent::Error { error, .. } => {
+                    let error = GatewayError::Upstream(error.clone());
+                    let body = error.body();
+                    let code = body.error.code.unwrap_or_else(|| error.kind().to_owned());
+                    out.push(event(&encoder.failed(&code, &body.error.message)));
+                    if let Some(record) = record.take() {
+                        record.failed(error.kind(), error.status());
+                    }
+                }
+                StreamEvent::Done { message } => {
+                    out.extend(encoder.encode(&provider_event).iter().map(event));
+                    state.runtime.signatures().remember(message);
+                    if let Some(record) = record.take() {
+                        record.succeeded(
+                            &message.usage,
+                            &prices.serving(message.service_tier.as_deref()),
+                        );
+                    }
+                }
+                _ => out.extend(encoder.encode(&provider_event).iter().map(event)),
+            }
+            futures_util::stream::iter(out)
+        }))
+        .map(Ok)
+}
