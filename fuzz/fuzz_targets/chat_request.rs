@@ -1,4 +1,5 @@
-//! Fuzz target `chat_request`: a `POST /v1/chat/completions` body, through to the Bedrock request.
+//! Fuzz target `chat_request`: a `POST /v1/chat/completions` body (and the same bytes as a
+//! `POST /v1/responses` body), through to the Bedrock request.
 //!
 //! The bytes are the request body. They go through the gateway's own body parser, the model
 //! lookup the gateway does for a `provider/model-id` (against a config with no providers, so
@@ -30,13 +31,14 @@ use pincer_bedrock::request::{ConverseRequest, build};
 use pincer_config::Options;
 use pincer_core::{Model, ModelRef, ProviderRequest, ToolChoice};
 use pincer_gateway::http::chat::parse_body;
-use pincer_gateway::resolve::resolve;
+use pincer_runtime::resolve::resolve;
 use pincer_openai::request::convert;
 
 /// The model used when the request names none that resolves.
 const FALLBACK_MODEL: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 
 fuzz_target!(|data: &[u8]| {
+    responses(data);
     let request = match parse_body(data) {
         Ok(request) => request,
         Err(error) => {
@@ -223,5 +225,29 @@ fn check(request: &ProviderRequest, converse: &ConverseRequest) {
         ToolChoice::Required | ToolChoice::Named(_)
     ) {
         assert!(!resolved.thinking, "thinking while a tool is forced");
+    }
+}
+
+/// The same bytes through the Responses door: parse, convert, build the Converse request.
+fn responses(data: &[u8]) {
+    let Ok(request) = pincer_gateway::http::responses::parse_body(data) else {
+        return;
+    };
+    let Some(model) = model_for(&request.model) else {
+        return;
+    };
+    let Ok(converted) =
+        pincer_openai::responses::request::convert(request, &model.provider, &model.id)
+    else {
+        return;
+    };
+    let request = ProviderRequest {
+        model,
+        conversation: converted.conversation,
+        options: converted.options,
+    };
+    match build(request.clone()) {
+        Ok(converse) => check(&request, &converse),
+        Err(error) => drop(error.to_string()),
     }
 }

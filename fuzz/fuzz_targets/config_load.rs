@@ -123,7 +123,7 @@ fn use_options(options: &Options) {
     }
     for reference in references {
         if let Ok(reference) = reference.parse::<ModelRef>() {
-            drop(pincer_gateway::resolve::resolve(options, &reference));
+            drop(pincer_runtime::resolve::resolve(options, &reference));
         }
     }
 }

@@ -143,7 +143,7 @@ impl Reply {
     /// or trace, a structured answer, one tool call at most, and the tier and latency served.
     pub fn apply(&mut self, features: &crate::features::Features, size: usize) {
         if let Some(schema) = &features.output_schema {
-            let text = example_input(schema).to_string();
+            let text = example_input(schema, "").to_string();
             self.blocks
                 .retain(|b| matches!(b, Block::Reasoning { .. } | Block::Redacted(_)));
             self.blocks.push(Block::Text(chunk(&text, size)));
@@ -237,7 +237,7 @@ pub fn reply(
             )));
         }
         for (i, (name, schema)) in tools.iter().enumerate() {
-            let input = example_input(schema).to_string();
+            let input = example_input(schema, &prompt).to_string();
             let id = format!(
                 "tooluse_twin{:016x}",
                 fingerprint(&(prompt.as_str(), name, i))
@@ -459,8 +459,18 @@ fn requested_tools(req: &Value, lower_prompt: &str) -> Vec<(String, Value)> {
     named
 }
 
-/// An input object satisfying a tool's JSON schema (required properties, or all of them).
-fn example_input(schema: &Value) -> Value {
+/// The value `twin:arg:NAME=VALUE;` in the prompt gives a string property (up to `;` or the end
+/// of the prompt), so that a test can have a client's tool run something real.
+fn prompt_arg(prompt: &str, name: &str) -> Option<String> {
+    let marker = format!("twin:arg:{name}=");
+    let start = prompt.find(&marker)? + marker.len();
+    let rest = &prompt[start..];
+    Some(rest.split(';').next().unwrap_or(rest).trim().to_owned())
+}
+
+/// An input object satisfying a tool's JSON schema (required properties, or all of them); a
+/// string property takes its value from `twin:arg:NAME=VALUE;` in `prompt` when it is there.
+fn example_input(schema: &Value, prompt: &str) -> Value {
     let Some(props) = schema.get("properties").and_then(Value::as_object) else {
         return json!({});
     };
@@ -474,12 +484,18 @@ fn example_input(schema: &Value) -> Value {
         if !required.is_empty() && !required.contains(&name.as_str()) {
             continue;
         }
-        out.insert(name.clone(), example_value(name, prop));
+        let value = match prompt_arg(prompt, name) {
+            Some(given) if prop.get("type").and_then(Value::as_str) == Some("string") => {
+                Value::String(given)
+            }
+            _ => example_value(name, prop, prompt),
+        };
+        out.insert(name.clone(), value);
     }
     Value::Object(out)
 }
 
-fn example_value(name: &str, prop: &Value) -> Value {
+fn example_value(name: &str, prop: &Value, prompt: &str) -> Value {
     if let Some(first) = prop
         .get("enum")
         .and_then(Value::as_array)
@@ -492,7 +508,7 @@ fn example_value(name: &str, prop: &Value) -> Value {
         Some("number") => json!(1.5),
         Some("boolean") => json!(true),
         Some("array") => json!([]),
-        Some("object") => example_input(prop),
+        Some("object") => example_input(prop, prompt),
         _ => Value::String(format!("twin-{name}")),
     }
 }
@@ -540,6 +556,17 @@ fn fingerprint<T: Hash>(value: &T) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prompt_can_give_a_tool_its_string_arguments() {
+        let schema = json!({"type": "object", "properties": {"cmd": {"type": "string"}, "n": {"type": "integer"}}});
+        let prompt = "Use exec_command to run twin:arg:cmd=echo hi; then tell me";
+        assert_eq!(
+            example_input(&schema, prompt),
+            json!({"cmd": "echo hi", "n": 1})
+        );
+        assert_eq!(example_input(&schema, "no args")["cmd"], "twin-cmd");
+    }
 
     fn req(text: &str) -> Value {
         json!({"messages": [{"role": "user", "content": [{"text": text}]}]})

@@ -46,6 +46,7 @@ pub fn plan(
             schema,
             ..
         }) => {
+            let schema = &without_safe_integer_bounds(schema);
             if model.capabilities.structured_output {
                 if let Some((path, keyword)) = unsupported(schema, "") {
                     return Err(refuse(format!(
@@ -115,6 +116,31 @@ fn tool_name(name: &str) -> String {
         "structured_answer".to_owned()
     } else {
         cleaned
+    }
+}
+
+/// The largest integer a JSON number holds exactly (2^53 − 1).
+const SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+
+/// `schema` without the `minimum: -(2^53 − 1)` / `maximum: 2^53 − 1` pair that schema libraries
+/// put on every integer (zod's `.int()` does): a bound no JSON integer can cross constrains
+/// nothing, so leaving it out changes no answer, where Bedrock would refuse the keyword. Any
+/// other bound stays, and is refused.
+pub fn without_safe_integer_bounds(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, value)| {
+                    !((key.as_str() == "minimum" && value.as_i64() == Some(-SAFE_INTEGER))
+                        || (key.as_str() == "maximum" && value.as_i64() == Some(SAFE_INTEGER)))
+                })
+                .map(|(key, value)| (key.clone(), without_safe_integer_bounds(value)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(without_safe_integer_bounds).collect())
+        }
+        other => other.clone(),
     }
 }
 
@@ -248,6 +274,19 @@ mod tests {
         assert!(plan(Some(&named), &model(true), &[]).is_ok());
         let open = schema_format(json!({"type": "object", "additionalProperties": true}));
         assert!(plan(Some(&open), &model(true), &[]).is_err());
+    }
+
+    #[test]
+    fn bounds_no_json_integer_can_cross_are_left_out() {
+        // What zod's `z.number().int()` gives.
+        let schema = json!({"type": "object", "properties": {"age": {"type": "integer", "minimum": -9007199254740991i64, "maximum": 9007199254740991i64}}});
+        assert_eq!(
+            without_safe_integer_bounds(&schema),
+            json!({"type": "object", "properties": {"age": {"type": "integer"}}})
+        );
+        assert!(plan(Some(&schema_format(schema)), &model(true), &[]).is_ok());
+        let real = json!({"type": "object", "properties": {"age": {"type": "integer", "minimum": 0, "maximum": 9007199254740991i64}}});
+        assert!(plan(Some(&schema_format(real)), &model(true), &[]).is_err());
     }
 
     #[test]

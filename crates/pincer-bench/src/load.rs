@@ -30,6 +30,15 @@ pub(crate) enum Target {
         /// The gateway's bearer token.
         token: String,
     },
+    /// Pincer's Responses door, `/v1/responses`.
+    Responses {
+        /// Base URL (without `/v1`).
+        url: String,
+        /// Model as the gateway names it.
+        model: String,
+        /// The gateway's bearer token.
+        token: String,
+    },
 }
 
 /// The prompt every request sends.
@@ -61,6 +70,15 @@ impl Target {
                     "max_tokens": 256,
                     "messages": [{"role": "user", "content": PROMPT}],
                 })),
+            Target::Responses { url, model, token } => client
+                .post(format!("{url}/v1/responses"))
+                .bearer_auth(token)
+                .json(&json!({
+                    "model": model,
+                    "stream": stream,
+                    "max_output_tokens": 256,
+                    "input": PROMPT,
+                })),
         }
     }
 }
@@ -72,6 +90,7 @@ impl Target {
         let needle: &[u8] = match self {
             Target::Bedrock { .. } => b"contentBlockDelta",
             Target::OpenAi { .. } => b"\"content\":\"",
+            Target::Responses { .. } => b"response.output_text.delta",
         };
         bytes.windows(needle.len()).any(|w| w == needle)
     }
@@ -132,6 +151,7 @@ pub(crate) async fn send(
     timing.first_byte = first.unwrap_or(timing.total);
     let complete = match target {
         Target::OpenAi { .. } if stream => tail.windows(6).any(|w| w == b"[DONE]"),
+        Target::Responses { .. } if stream => tail.windows(18).any(|w| w == b"response.completed"),
         _ => true,
     };
     timing.ok = status_ok && !failed && complete;

@@ -193,6 +193,21 @@ async fn run(args: Args) -> Result<Report> {
             let work = tempfile::tempdir()?;
             let mut contenders = contenders(&bins, litellm, &twin.url, work.path())?;
             contenders.push(floor::start(&twin.url)?);
+            // The Responses door of a second Pincer gateway (its own process, so that its CPU
+            // and memory are its own), measured with the same question.
+            let responses_work = tempfile::tempdir()?;
+            let server = setup::gateway(&bins, &twin.url, responses_work.path())?;
+            let target = Target::Responses {
+                url: server.url.clone(),
+                model: format!("amazon-bedrock/{MODEL}"),
+                token: setup::TOKEN.to_owned(),
+            };
+            contenders.push(Contender {
+                name: "pincer responses".to_owned(),
+                server,
+                target,
+                compared: false,
+            });
             overhead::Overhead {
                 rates: args.rates.clone(),
                 duration: Duration::from_secs(args.seconds),

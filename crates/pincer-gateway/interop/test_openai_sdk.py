@@ -5,7 +5,8 @@ Usage: python test_openai_sdk.py --twin PATH_TO_BEDROCK_TWIN [--pincer PATH_TO_P
 
 Starts the twin and a gateway (with a token) on free loopback ports, drives the gateway with the
 `openai` SDK (models, non-streaming and streaming completions, usage, tools with the follow-up
-turn, reasoning replayed across a tool call, images, every error status, a mid-stream failure),
+turn, reasoning replayed across a tool call, images, every error status, a mid-stream failure; the Responses API: create, the stream helper,
+a tool turn that keeps reasoning, parse with a schema, images, refusals),
 checks `/openapi.json` with `openapi-spec-validator`, stops both with SIGTERM, and prints
 `N passed, N failed` on the last line. Exits non-zero when anything failed.
 """
@@ -395,6 +396,86 @@ def failure_after_streaming_began(gw):
     except openai.APIError as e:
         assert "stream" in str(e).lower(), e
     assert text, "the partial answer arrived before the error"
+
+
+RESPONSE_TOOLS = [
+    {"type": "function", "name": "get_weather", "description": "Weather in a city", "strict": False,
+     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+]
+
+
+@test
+def responses_create(gw):
+    out = gw.client.responses.create(model=SONNET, input="hello from the responses client",
+                                     instructions="Be brief.", max_output_tokens=200, store=False)
+    assert out.object == "response" and out.status == "completed", out
+    assert out.model == SONNET
+    assert "hello from the responses client" in out.output_text, out.output_text
+    assert out.usage.output_tokens > 0
+    assert out.usage.total_tokens == out.usage.input_tokens + out.usage.output_tokens
+
+
+@test
+def responses_stream_helper_accumulates_the_events(gw):
+    deltas = []
+    kinds = []
+    with gw.client.responses.stream(model=SONNET, input=[{"role": "user", "content": "a streamed response in pieces"}]) as stream:
+        for event in stream:
+            kinds.append(event.type)
+            if event.type == "response.output_text.delta":
+                deltas.append(event.delta)
+        final = stream.get_final_response()
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed", kinds
+    assert "".join(deltas) == final.output_text == "a streamed response in pieces", (deltas, final.output_text)
+
+
+@test
+def responses_tool_turn_keeps_reasoning(gw):
+    question = {"role": "user", "content": "Use get_weather for Paris"}
+    first = gw.client.responses.create(model=SONNET, input=[question], tools=RESPONSE_TOOLS,
+                                       reasoning={"effort": "low"}, include=["reasoning.encrypted_content"], store=False)
+    kinds = [item.type for item in first.output]
+    assert "reasoning" in kinds and "function_call" in kinds, kinds
+    reasoning = next(item for item in first.output if item.type == "reasoning")
+    assert reasoning.encrypted_content and reasoning.encrypted_content.startswith("pincer.v1."), reasoning
+    call = next(item for item in first.output if item.type == "function_call")
+    assert call.name == "get_weather" and "city" in json.loads(call.arguments), call
+    follow_up = [question] + [item.model_dump(exclude_none=True) for item in first.output] + [
+        {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 21 C"}]
+    second = gw.client.responses.create(model=SONNET, input=follow_up, tools=RESPONSE_TOOLS,
+                                        reasoning={"effort": "low"}, store=False)
+    assert second.status == "completed" and second.output_text, second
+
+
+@test
+def responses_parse_gives_the_schema_back(gw):
+    from pydantic import BaseModel
+
+    class City(BaseModel):
+        name: str
+        population: int
+
+    out = gw.client.responses.parse(model="amazon-bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                                    input="Name a city", text_format=City)
+    assert isinstance(out.output_parsed, City), out.output_parsed
+
+
+@test
+def responses_image_input(gw):
+    url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    out = gw.client.responses.create(model=SONNET, input=[{"role": "user", "content": [
+        {"type": "input_text", "text": "describe"}, {"type": "input_image", "image_url": url, "detail": "auto"}]}])
+    assert out.status == "completed" and out.output_text, out
+
+
+@test
+def responses_refusals_name_the_field(gw):
+    for kwargs, param in [({"store": True}, "store"), ({"previous_response_id": "resp_123"}, "previous_response_id")]:
+        try:
+            gw.client.responses.create(model=SONNET, input="x", **kwargs)
+            raise AssertionError(f"expected a 400 for {param}")
+        except openai.BadRequestError as e:
+            assert e.status_code == 400 and e.body["param"] == param, e.body
 
 
 @test

@@ -6,6 +6,9 @@
 //   PINCER_MODEL  a model id the gateway serves (one that can call tools)
 //   PINCER_STORE  optional: "true" / "false" sends providerOptions.openai.store; unset sends nothing
 //                 (the SDK then treats responses as stored and may send `item_reference` items)
+//   PINCER_REASONING  optional: "1" adds a test that forces reasoning (forceReasoning, effort low,
+//                 store false, so reasoning items come back with encrypted_content) over two steps and
+//                 requires reasoning text; for models the gateway serves with reasoning
 //   PINCER_ONLY   optional: comma-separated test names to run
 //   PINCER_TIMEOUT_MS  optional, per test (default 120000)
 //
@@ -39,6 +42,10 @@ const providerOptions =
 const openai = createOpenAI({ baseURL, apiKey });
 const model = openai(modelId); // the default provider call: the Responses API
 const common = () => ({ model, maxRetries: 1, abortSignal: AbortSignal.timeout(timeoutMs), providerOptions });
+// streamText reports errors through onError (by default it prints them to stderr): keep them for the
+// failure line instead.
+let streamErrors = [];
+const streaming = () => ({ ...common(), onError: ({ error }) => streamErrors.push(error) });
 
 function assert(cond, msg) {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
@@ -88,7 +95,7 @@ const tests = {
   },
 
   async stream_text() {
-    const r = streamText({ ...common(), prompt: 'Count from one to five in words.' });
+    const r = streamText({ ...streaming(), prompt: 'Count from one to five in words.' });
     const chunks = [];
     for await (const c of r.textStream) chunks.push(c);
     const text = await r.text;
@@ -119,7 +126,7 @@ const tests = {
 
   async stream_text_tool_steps() {
     const { tools, calls } = makeAddTool();
-    const r = streamText({ ...common(), tools, stopWhen: stepCountIs(3), prompt: TOOL_PROMPT });
+    const r = streamText({ ...streaming(), tools, stopWhen: stepCountIs(3), prompt: TOOL_PROMPT });
     const seen = { 'tool-call': 0, 'tool-result': 0, 'text-delta': 0, 'finish-step': 0, error: [] };
     for await (const p of r.fullStream) {
       if (p.type in seen) {
@@ -140,6 +147,22 @@ const tests = {
     return `${steps.length} steps, ${seen['text-delta']} text deltas, add(${JSON.stringify(calls[0])})`;
   },
 
+  // The SDK's default (store unset) replays earlier assistant text and reasoning as
+  // {type:"item_reference", id}; with store:false it replays them in full. Cover both.
+  async generate_text_tool_steps_store_false() {
+    const { tools, calls } = makeAddTool();
+    const r = await generateText({
+      ...common(), tools, stopWhen: stepCountIs(3), prompt: TOOL_PROMPT,
+      providerOptions: { openai: { store: false } },
+    });
+    assert(calls.length >= 1, 'the add tool was executed');
+    assert(typeof calls[0].a === 'number' && typeof calls[0].b === 'number', `parsed numeric args (${JSON.stringify(calls[0])})`);
+    assert(r.steps.length >= 2, `steps >= 2 (got ${r.steps.length})`);
+    assert(r.text.trim().length > 0, 'final text non-empty');
+    assertUsage(r.totalUsage, 'totalUsage');
+    return `${r.steps.length} steps, add(${JSON.stringify(calls[0])})`;
+  },
+
   async generate_object() {
     const r = await generateObject({ ...common(), schema: person, schemaName: 'person', prompt: PERSON_PROMPT });
     assertPerson(r.object, 'object');
@@ -155,7 +178,7 @@ const tests = {
   },
 
   async stream_text_output_object() {
-    const r = streamText({ ...common(), output: Output.object({ schema: person }), prompt: PERSON_PROMPT });
+    const r = streamText({ ...streaming(), output: Output.object({ schema: person }), prompt: PERSON_PROMPT });
     let partials = 0;
     for await (const _ of r.partialOutputStream) partials++;
     const out = await r.output;
@@ -166,18 +189,47 @@ const tests = {
   },
 };
 
+if (process.env.PINCER_REASONING === '1') {
+  tests.stream_text_reasoning_tool_steps = async () => {
+    const { tools, calls } = makeAddTool();
+    const r = streamText({ ...streaming(), tools, stopWhen: stepCountIs(3), prompt: TOOL_PROMPT,
+      providerOptions: { openai: { forceReasoning: true, reasoningEffort: 'low', reasoningSummary: 'auto', store: false } },
+    });
+    let reasoningDeltas = 0;
+    const errors = [];
+    for await (const p of r.fullStream) {
+      if (p.type === 'reasoning-delta') reasoningDeltas++;
+      if (p.type === 'error') errors.push(String(p.error?.message ?? p.error));
+    }
+    assert(errors.length === 0, `no error parts (${errors.join('; ')})`);
+    const steps = await r.steps;
+    assert(calls.length >= 1, 'the add tool was executed');
+    assert(steps.length >= 2, `steps >= 2 (got ${steps.length})`);
+    const reasoning = steps.map((s) => s.reasoningText ?? '').join('');
+    assert(reasoning.trim().length > 0, 'reasoning text came back');
+    assert((await r.text).trim().length > 0, 'final text non-empty');
+    assertUsage(await r.totalUsage, 'totalUsage');
+    return `${steps.length} steps, ${reasoningDeltas} reasoning deltas, ${reasoning.length} reasoning chars`;
+  };
+}
+
 let passed = 0;
 let failed = 0;
 for (const [name, fn] of Object.entries(tests)) {
   if (only && !only.has(name)) continue;
   const t0 = Date.now();
+  streamErrors = [];
   try {
     const info = await fn();
     passed++;
     console.log(`ok   ${name} (${Date.now() - t0} ms) ${info ?? ''}`);
   } catch (e) {
     failed++;
-    const detail = e?.responseBody ? ` body=${String(e.responseBody).slice(0, 300)}` : '';
+    let detail = e?.responseBody ? ` body=${String(e.responseBody).slice(0, 300)}` : '';
+    for (const se of streamErrors) {
+      detail += ` | stream error: ${se?.message ?? se}`;
+      if (se?.responseBody) detail += ` body=${String(se.responseBody).slice(0, 300)}`;
+    }
     console.log(`FAIL ${name} (${Date.now() - t0} ms) ${e?.name ?? 'Error'}: ${e?.message ?? e}${detail}`);
   }
 }

@@ -121,7 +121,7 @@ async fn answer(
         include_usage,
     } = begun;
     let key = answer.key.clone();
-    let prices = answer.prices.clone();
+    let prices = answer.prices;
     if stream {
         let encoder = ChunkEncoder::new(id, &key, created);
         let stream = sse(

@@ -8,6 +8,8 @@
 //! stream ends. A client that disconnects cancels the upstream request.
 
 use std::convert::Infallible;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::Json;
@@ -20,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 use pincer_core::{ErrorKind, ProviderError, StreamEvent, TierPrices};
 use pincer_openai::responses::encode::{EventEncoder, Header};
-use pincer_openai::responses::request::{Converted, convert, remote_images};
+use pincer_openai::responses::request::{Converted, convert, remote_images, resolve_references};
 use pincer_openai::responses::types::ResponsesRequest;
 use serde_json::Value;
 use tokio::time::timeout_at;
@@ -29,6 +31,54 @@ use crate::http::door;
 use crate::http::error::GatewayError;
 use crate::http::metrics::RequestRecord;
 use crate::http::state::SharedState;
+
+/// Output items held by id, for clients that send an `item_reference` instead of an item they
+/// were given (the Vercel AI SDK does unless `store` is false). Bounded: the least recently used
+/// go first; an item no longer held is a 400 that says to send the item itself. In memory only,
+/// per gateway process.
+#[derive(Debug)]
+pub struct HeldItems {
+    items: Mutex<lru::LruCache<String, Value>>,
+}
+
+/// Output items held by default.
+pub const HELD_ITEMS: usize = 4096;
+
+impl Default for HeldItems {
+    fn default() -> Self {
+        Self::new(HELD_ITEMS)
+    }
+}
+
+impl HeldItems {
+    /// Room for `capacity` items (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            items: Mutex::new(lru::LruCache::new(
+                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// Holds the output items of a finished Response object.
+    pub fn hold(&self, response: &Value) {
+        let Some(output) = response["output"].as_array() else {
+            return;
+        };
+        if let Ok(mut items) = self.items.lock() {
+            for item in output {
+                if let Some(id) = item["id"].as_str() {
+                    items.put(id.to_owned(), item.clone());
+                }
+            }
+        }
+    }
+
+    /// The item with `id`, if held.
+    pub fn get(&self, id: &str) -> Option<Value> {
+        self.items.lock().ok()?.get(id).cloned()
+    }
+}
 
 /// The handler.
 pub async fn create(
@@ -68,6 +118,13 @@ async fn answer(
         }
     };
     let mut record = RequestRecord::start(state.metrics.clone(), started, request.stream);
+    if let Err(e) = resolve_references(&mut request, |id| state.response_items.get(id)) {
+        let error = GatewayError::BadRequest {
+            message: e.message,
+            param: Some(e.param),
+        };
+        return Err(door::fail(record, error));
+    }
     if state.log_contents {
         tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
     }
@@ -104,7 +161,7 @@ async fn answer(
         created: door::now(),
         echo,
     };
-    let prices = answer.prices.clone();
+    let prices = answer.prices;
     if stream {
         let events = sse(
             answer.events(),
@@ -153,7 +210,9 @@ async fn answer(
                 &message.usage,
                 &prices.serving(message.service_tier.as_deref()),
             );
-            Ok(Json(header.finished(&message)).into_response())
+            let object = header.finished(&message);
+            state.response_items.hold(&object);
+            Ok(Json(object).into_response())
         }
         Ok(Err(error)) => Err(door::fail(record, GatewayError::Upstream(error))),
         Err(_) => Err(door::fail(
@@ -230,7 +289,11 @@ fn sse(
                     }
                 }
                 StreamEvent::Done { message } => {
-                    out.extend(encoder.encode(&provider_event).iter().map(event));
+                    let events = encoder.encode(&provider_event);
+                    if let Some(last) = events.last() {
+                        state.response_items.hold(&last["response"]);
+                    }
+                    out.extend(events.iter().map(event));
                     state.runtime.signatures().remember(message);
                     if let Some(record) = record.take() {
                         record.succeeded(

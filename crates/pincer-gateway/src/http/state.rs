@@ -30,6 +30,8 @@ pub struct GatewayState {
     pub log_contents: bool,
     /// The remote-image policy.
     pub remote_images: RemoteImages,
+    /// Responses output items, for `item_reference`.
+    pub response_items: crate::http::responses::HeldItems,
 }
 
 /// Shared state, as handlers receive it.
@@ -49,6 +51,7 @@ impl GatewayState {
             runtime,
             token,
             metrics,
+            response_items: Default::default(),
         }
     }
 

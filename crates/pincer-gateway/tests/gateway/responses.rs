@@ -277,7 +277,7 @@ async fn what_a_stateless_gateway_cannot_do_is_refused_in_openai_shape() {
         ),
         (
             json!({"model": HAIKU_45, "input": [{"type": "item_reference", "id": "msg_1"}]}),
-            "input[0].type",
+            "input[0].id",
         ),
         (json!({"model": HAIKU_45}), "input"),
     ] {

@@ -568,7 +568,7 @@ fn read_item(
         "item_reference" => {
             return Err(reject(
                 format!("{at}.type"),
-                "Pincer stores no items to refer to; send the item itself",
+                "an item_reference is resolved before conversion; this one was not",
             ));
         }
         other => {
@@ -760,6 +760,41 @@ fn read_format(format: &Value) -> Result<Option<ResponseFormat>, RequestError> {
     }
 }
 
+/// Replaces each `item_reference` of the input by the item `held` returns for its id (the output
+/// items a gateway keeps for clients that refer to them instead of sending them back); an id it
+/// does not hold is an error naming the item.
+pub fn resolve_references(
+    request: &mut ResponsesRequest,
+    held: impl Fn(&str) -> Option<Value>,
+) -> Result<(), RequestError> {
+    let Some(Input::Items(items)) = &mut request.input else {
+        return Ok(());
+    };
+    for (i, item) in items.iter_mut().enumerate() {
+        if item.get("type").and_then(Value::as_str) != Some("item_reference") {
+            continue;
+        }
+        let Some(id) = item.get("id").and_then(Value::as_str) else {
+            return Err(reject(
+                format!("input[{i}].id"),
+                "an item_reference names an item id",
+            ));
+        };
+        match held(id) {
+            Some(found) => *item = found,
+            None => {
+                return Err(reject(
+                    format!("input[{i}].id"),
+                    format!(
+                        "item `{id}` is not held by this gateway (it keeps recent output items in memory only); send the item itself, as clients do with store: false"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The remote image URLs of a request's input, with their fields, for the gateway to inline
 /// (`input[2].content[0].image_url`).
 pub fn remote_images(request: &mut ResponsesRequest) -> Vec<(String, &mut String)> {
@@ -891,6 +926,25 @@ mod tests {
             let error = convert_json(body.clone()).unwrap_err();
             assert_eq!(error.param, param, "{body}: {error}");
         }
+    }
+
+    #[test]
+    fn item_references_are_replaced_by_the_items_held() {
+        let mut request: ResponsesRequest = serde_json::from_value(json!({"model": "m", "input": [
+            {"role": "user", "content": "hi"},
+            {"type": "item_reference", "id": "msg_1"},
+            {"type": "item_reference", "id": "msg_gone"},
+        ]}))
+        .unwrap();
+        let held = |id: &str| {
+            (id == "msg_1").then(|| json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hello"}]}))
+        };
+        let error = resolve_references(&mut request, held).unwrap_err();
+        assert_eq!(error.param, "input[2].id");
+        let Some(Input::Items(items)) = &request.input else {
+            panic!()
+        };
+        assert_eq!(items[1]["role"], "assistant");
     }
 
     #[test]
