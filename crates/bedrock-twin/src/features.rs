@@ -14,6 +14,9 @@
 //! - `requestMetadata`: at most 16 pairs of Bedrock's lengths and characters;
 //! - document blocks: the nine formats, the name rule, 4.5 MB each, five per request, beside a
 //!   text block, to a model that reads documents in that format;
+//! - Anthropic's `anthropic_beta` in `additionalModelRequestFields`: a list of the beta flags
+//!   Bedrock takes ([`BEDROCK_BETAS`]), any other refused, and only on Anthropic's models, which
+//!   alone take `top_k`, `anthropic_beta` and `context_management` there;
 //! - Anthropic's `tool_choice` in `additionalModelRequestFields` (its `type` is required;
 //!   `disable_parallel_tool_use` leaves one tool call), and the rule that, with thinking on, the
 //!   assistant turn of the tool loop in progress starts with its thinking.
@@ -28,12 +31,73 @@ use serde_json::{Value, json};
 use crate::catalogue::Invocable;
 use crate::error::AwsError;
 
+/// `anthropic_beta`, `top_k` and `context_management`: Claude's, with known beta flags.
+fn anthropic_fields(req: &Value, model: &Invocable) -> Result<(), AwsError> {
+    let Some(fields) = req
+        .get("additionalModelRequestFields")
+        .and_then(Value::as_object)
+    else {
+        return Ok(());
+    };
+    for key in ["anthropic_beta", "top_k", "context_management"] {
+        if fields.contains_key(key) && model.provider != "Anthropic" {
+            return Err(AwsError::validation(format!(
+                "Malformed input request: #: extraneous key [{key}] is not permitted, please reformat your input and try again."
+            )));
+        }
+    }
+    if let Some(betas) = fields.get("anthropic_beta") {
+        let Some(betas) = betas.as_array() else {
+            return Err(AwsError::validation(
+                "The model returned the following errors: anthropic_beta: Input should be a valid list",
+            ));
+        };
+        for beta in betas {
+            match beta.as_str() {
+                Some(flag) if BEDROCK_BETAS.contains(&flag) => {}
+                _ => {
+                    return Err(AwsError::validation(format!(
+                        "invalid beta flag: {}",
+                        beta.as_str().unwrap_or("(not a string)")
+                    )));
+                }
+            }
+        }
+    }
+    if fields.contains_key("context_management")
+        && !fields
+            .get("anthropic_beta")
+            .and_then(Value::as_array)
+            .is_some_and(|b| b.iter().any(|f| f == "context-management-2025-06-27"))
+    {
+        return Err(AwsError::validation(
+            "The model returned the following errors: context_management: Extra inputs are not permitted",
+        ));
+    }
+    Ok(())
+}
+
 /// The guardrail the twin has.
 pub const GUARDRAIL_ID: &str = "twinguard001";
 /// The word its filter blocks.
 pub const DENIED_WORD: &str = "forbidden";
 /// What it answers instead of a blocked input.
 pub const BLOCKED_MESSAGE: &str = "Sorry, the model cannot answer this question.";
+/// The `anthropic_beta` flags Bedrock takes for Claude.
+pub const BEDROCK_BETAS: [&str; 11] = [
+    "computer-use-2024-10-22",
+    "computer-use-2025-01-24",
+    "token-efficient-tools-2025-02-19",
+    "interleaved-thinking-2025-05-14",
+    "output-128k-2025-02-19",
+    "dev-full-thinking-2025-05-14",
+    "context-1m-2025-08-07",
+    "context-management-2025-06-27",
+    "effort-2025-11-24",
+    "tool-search-tool-2025-10-19",
+    "tool-examples-2025-10-29",
+];
+
 /// Largest document, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 4_718_592;
 /// Most documents per request.
@@ -113,6 +177,7 @@ pub fn check(req: &Value, model: &Invocable, thinking: bool) -> Result<Features,
         request_metadata(metadata)?;
     }
     documents(req, model)?;
+    anthropic_fields(req, model)?;
     if let Some(choice) = req.pointer("/additionalModelRequestFields/tool_choice") {
         let kind = choice.get("type").and_then(Value::as_str);
         match kind {

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::AwsError;
 use crate::faults::{self, Fault, UnknownFault};
@@ -49,6 +49,55 @@ pub(crate) async fn converse_stream(
     handle(&state, &model, &ctx, &headers, &body, true)
         .await
         .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /model/{modelId}/count-tokens`: the input tokens of a Converse request (`input.converse`)
+/// as the twin counts them for that request's usage, for the Claude models CountTokens serves.
+pub(crate) async fn count_tokens(
+    State(state): State<Arc<AppState>>,
+    Path(model): Path<String>,
+    Extension(ctx): Extension<RequestCtx>,
+    body: Bytes,
+) -> Response {
+    count(&state, &model, &ctx, &body).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn count(
+    state: &AppState,
+    model: &str,
+    ctx: &RequestCtx,
+    body: &[u8],
+) -> Result<Response, AwsError> {
+    let (model_id, _) = split_model(model)?;
+    let invocable = state
+        .catalogue
+        .resolve_invocation(model_id, ctx.region.as_deref())?;
+    let request: Value = serde_json::from_slice(body)
+        .map_err(|e| AwsError::serialization(format!("Could not parse the request body: {e}")))?;
+    let Some(converse) = request.pointer("/input/converse") else {
+        return Err(AwsError::validation(
+            "1 validation error detected: Value null at 'input' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    if invocable.provider != "Anthropic" {
+        return Err(AwsError::validation(
+            "The provided model doesn't support counting tokens.",
+        ));
+    }
+    state.receive(&request);
+    let checked = validate::check(converse, &invocable)?;
+    features::check(converse, &invocable, checked.thinking)?;
+    // As the request's usage counts it: input (at least one token) plus what a cache holds.
+    let total = validate::estimate_tokens(&validate::all_text(converse)) as u64;
+    let cached = script::cache_prefix(converse).map_or(0, |prefix| {
+        (validate::estimate_tokens(&prefix) as u64).min(total)
+    });
+    let tokens = total.saturating_sub(cached).max(1) + cached;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"inputTokens": tokens}).to_string(),
+    )
+        .into_response())
 }
 
 enum Directive<'a> {

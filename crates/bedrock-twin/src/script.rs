@@ -514,7 +514,7 @@ fn example_value(name: &str, prop: &Value, prompt: &str) -> Value {
 }
 
 /// The serialized request up to its last `cachePoint`, if it has one.
-fn cache_prefix(req: &Value) -> Option<String> {
+pub(crate) fn cache_prefix(req: &Value) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     let mut prefix = None;
     let sections = [

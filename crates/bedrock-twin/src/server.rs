@@ -42,6 +42,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/model/{model}/converse-stream",
             post(runtime::converse_stream),
         )
+        .route("/model/{model}/count-tokens", post(runtime::count_tokens))
         .fallback(unknown_operation)
         // The body is read, and limited, by `authenticate`.
         .layer(DefaultBodyLimit::disable())

@@ -175,6 +175,40 @@ fn stream_error(
 }
 
 impl Provider for BedrockProvider {
+    fn count_tokens(&self, request: ProviderRequest) -> pincer_core::CountFuture<'_> {
+        Box::pin(async move {
+            let model = request.model.id.clone();
+            let context = CallContext {
+                model: &model,
+                region: &self.region,
+            };
+            // The very request a chat would send, counted by Bedrock's CountTokens.
+            let built = request::build(request)?;
+            let converse = aws_sdk_bedrockruntime::types::ConverseTokensRequest::builder()
+                .set_messages(Some(built.messages))
+                .set_system((!built.system.is_empty()).then_some(built.system))
+                .set_tool_config(built.tool_config)
+                .set_additional_model_request_fields(built.additional_fields)
+                .build();
+            let output = self
+                .client
+                .count_tokens()
+                .model_id(built.model_id)
+                .input(aws_sdk_bedrockruntime::types::CountTokensInput::Converse(
+                    converse,
+                ))
+                .send()
+                .await
+                .map_err(|err| {
+                    name_credential_source(
+                        from_sdk_error(&err, context),
+                        self.options.credential_source.as_deref(),
+                    )
+                })?;
+            Ok(u64::try_from(output.input_tokens()).unwrap_or(0))
+        })
+    }
+
     fn stream(&self, request: ProviderRequest) -> EventStream {
         let client = self.client.clone();
         let region = self.region.clone();

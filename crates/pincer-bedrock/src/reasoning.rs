@@ -114,7 +114,10 @@ pub fn resolve(model: &Model, options: &RequestOptions) -> Inference {
         Some(ReasoningStyle::BudgetTokens) => {
             let range = model.capabilities.reasoning_budget;
             let floor = range.map_or(MIN_THINKING_BUDGET, |r| r.min.max(MIN_THINKING_BUDGET));
-            let mut wanted = budget_for(level).max(floor);
+            let mut wanted = options
+                .reasoning_budget
+                .unwrap_or_else(|| budget_for(level))
+                .max(floor);
             if let Some(range) = range {
                 wanted = wanted.min(range.max);
             }

@@ -313,6 +313,24 @@ pub fn build(request: ProviderRequest) -> Result<ConverseRequest, ProviderError>
         }
         single_tool_call = true;
     }
+    if let Some((key, _)) = options.native_fields.iter().next() {
+        // Fields of Anthropic's own request: only Claude takes them.
+        if !model.id.contains("anthropic.") {
+            return Err(ProviderError::new(
+                ErrorKind::Validation,
+                format!(
+                    "`{key}` is a field of Anthropic's models, and `{}` is not one",
+                    model.id
+                ),
+            ));
+        }
+        let fields = additional.get_or_insert_with(|| json!({}));
+        if let Some(map) = fields.as_object_mut() {
+            for (key, value) in &options.native_fields {
+                map.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
     Ok(ConverseRequest {
         model_id: model.id.clone(),
         system,

@@ -66,6 +66,11 @@ pub struct ModelsOptions {
     pub providers: Option<IndexMap<String, ProviderOptions>>,
     /// Automatic discovery of Bedrock models through `bedrock:ListFoundationModels`.
     pub bedrock_discovery: Option<DiscoveryOptions>,
+    /// Other names for models, as clients send them (`"claude-sonnet-4-5":
+    /// "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0"`); each is a model reference.
+    /// Without one, an Anthropic model name (`claude-sonnet-4-5`, dated or not) names the catalog's
+    /// Claude model of that name.
+    pub aliases: Option<IndexMap<String, String>>,
 }
 
 /// The wire protocol a provider speaks.
@@ -551,6 +556,16 @@ impl Options {
             .iter()
             .filter_map(|models| models.providers.as_ref())
             .flat_map(|providers| providers.iter().map(|(id, p)| (id.as_str(), p)))
+    }
+
+    /// The configured alias for `name`, if any.
+    pub fn alias(&self, name: &str) -> Option<&str> {
+        self.models
+            .as_ref()?
+            .aliases
+            .as_ref()?
+            .get(name)
+            .map(String::as_str)
     }
 
     /// `agents.defaults.model`, if set.

@@ -325,6 +325,20 @@ fn semantic_checks(options: &Options, report: &mut Report<'_>) {
             }
         }
     }
+    for (name, target) in options
+        .models
+        .iter()
+        .filter_map(|m| m.aliases.as_ref())
+        .flat_map(|a| a.iter())
+    {
+        if let Err(err) = target.parse::<ModelRef>() {
+            report(
+                KeyPath::root().key("models").key("aliases").key(name),
+                err.to_string(),
+                None,
+            );
+        }
+    }
     if let Some(model) = options.default_model() {
         let path = KeyPath::root().key("agents").key("defaults").key("model");
         if let Some(primary) = &model.primary

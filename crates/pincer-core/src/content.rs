@@ -17,21 +17,6 @@ pub struct Conversation {
     pub tools: Vec<Tool>,
 }
 
-impl Conversation {
-    /// Attributes the assistant turns a client sent back to the model the conversation goes to
-    /// (a front door attributes them to the first model it will try, the runtime to each
-    /// fallback), so that their reasoning signatures are replayed only to a model that can check
-    /// them.
-    pub fn attribute(&mut self, provider: &str, model: &str) {
-        for message in &mut self.messages {
-            if let Message::Assistant(assistant) = message {
-                provider.clone_into(&mut assistant.provider);
-                model.clone_into(&mut assistant.model);
-            }
-        }
-    }
-}
-
 /// One message of the history.
 // An assistant message carries its answer's metadata (citations, trace, tier) inline: a few
 // hundred bytes per message of a history, not worth a box and a pointer chase on every turn.

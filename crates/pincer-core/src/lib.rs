@@ -15,6 +15,7 @@ pub mod model;
 pub mod model_ref;
 pub mod options;
 pub mod provider;
+pub mod sealed;
 pub mod secret;
 pub mod usage;
 
@@ -35,6 +36,6 @@ pub use options::{
     CacheRetention, Guardrail, Latency, ReasoningLevel, RequestOptions, ResponseFormat,
     ServiceTier, ToolChoice,
 };
-pub use provider::{EventStream, Provider, ProviderRequest};
+pub use provider::{CountFuture, EventStream, Provider, ProviderRequest};
 pub use secret::Secret;
 pub use usage::{Cost, Prices, TierPrices, Usage};

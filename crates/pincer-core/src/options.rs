@@ -159,6 +159,15 @@ pub struct RequestOptions {
     /// A guardrail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guardrail: Option<Guardrail>,
+    /// A thinking budget in tokens, for models that take one (instead of the level's budget;
+    /// kept within the model's range and below the output limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_budget: Option<u32>,
+    /// Fields of the model's own request that Converse has no name for (Bedrock's
+    /// `additionalModelRequestFields`), such as Anthropic's `top_k`, `anthropic_beta` and
+    /// `context_management`; a provider refuses them for a model that does not take them.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub native_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 fn yes() -> bool {
@@ -181,6 +190,8 @@ impl Default for RequestOptions {
             service_tier: None,
             latency: None,
             guardrail: None,
+            reasoning_budget: None,
+            native_fields: serde_json::Map::new(),
         }
     }
 }

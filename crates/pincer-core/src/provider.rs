@@ -5,6 +5,7 @@ use std::pin::Pin;
 use futures_core::Stream;
 
 use crate::content::Conversation;
+use crate::error::ProviderError;
 use crate::event::StreamEvent;
 use crate::model::Model;
 use crate::options::RequestOptions;
@@ -29,4 +30,20 @@ pub struct ProviderRequest {
 pub trait Provider: Send + Sync + std::fmt::Debug {
     /// Starts streaming a response.
     fn stream(&self, request: ProviderRequest) -> EventStream;
+
+    /// Counts the input tokens `request` would take, as the provider counts them (Bedrock's
+    /// CountTokens). A provider without a count says so rather than estimating.
+    fn count_tokens(&self, request: ProviderRequest) -> CountFuture<'_> {
+        let model = request.model.id;
+        Box::pin(async move {
+            Err(ProviderError::new(
+                crate::ErrorKind::Validation,
+                format!("`{model}`'s provider cannot count tokens"),
+            ))
+        })
+    }
 }
+
+/// What [`Provider::count_tokens`] returns.
+pub type CountFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, ProviderError>> + Send + 'a>>;

@@ -35,16 +35,23 @@ pub fn metadata(
     safety_identifier: Option<String>,
 ) -> Result<BTreeMap<String, String>, RequestError> {
     let mut metadata = metadata.unwrap_or_default();
+    for (key, value) in [("user", user), ("safety_identifier", safety_identifier)] {
+        if let Some(value) = value {
+            if metadata.get(key).is_some_and(|given| *given != value) {
+                return Err(reject(
+                    format!("metadata.{key}"),
+                    format!("`metadata.{key}` and `{key}` differ; send one of them"),
+                ));
+            }
+            metadata.insert(key.to_owned(), value);
+        }
+    }
+    // Bedrock's limit, with `user` and `safety_identifier` counted.
     if metadata.len() > 16 {
         return Err(reject(
             "metadata",
-            "metadata takes at most 16 key-value pairs",
+            "metadata takes at most 16 key-value pairs, `user` and `safety_identifier` included",
         ));
-    }
-    for (key, value) in [("user", user), ("safety_identifier", safety_identifier)] {
-        if let Some(value) = value {
-            metadata.insert(key.to_owned(), value);
-        }
     }
     Ok(metadata)
 }

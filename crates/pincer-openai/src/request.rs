@@ -46,7 +46,8 @@ pub struct Converted {
 }
 
 /// Converts `request`; `provider` and `model` identify the model it will be sent to (assistant
-/// turns replayed with a reasoning signature are attributed to it; see `Conversation::attribute`).
+/// turns replayed with a reasoning signature are attributed to it, so their signatures go to
+/// that model only).
 pub fn convert(
     request: ChatCompletionRequest,
     provider: &str,
@@ -231,6 +232,7 @@ pub fn convert(
             service_tier,
             latency,
             guardrail: request.guardrail.map(crate::params::guardrail),
+            ..RequestOptions::default()
         },
         stream: request.stream,
         include_usage: request.stream_options.is_some_and(|o| o.include_usage),

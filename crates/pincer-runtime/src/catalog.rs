@@ -340,6 +340,47 @@ impl Catalog {
         self.entries.iter().find(|e| e.key == key)
     }
 
+    /// The served Claude model that Anthropic calls `name` (`claude-sonnet-4-5`, dated
+    /// `claude-sonnet-4-5-20250929`, or with `-latest`): among the catalog's ids for it, the
+    /// newest dated version, then the region's geographic inference profile, then a global one,
+    /// then the bare model id.
+    pub fn anthropic_model(&self, name: &str) -> Option<&CatalogEntry> {
+        let wanted = name.strip_suffix("-latest").unwrap_or(name);
+        if !wanted.starts_with("claude-") {
+            return None;
+        }
+        let geography = match self.discovery.region.split('-').next() {
+            Some("us") => "us.",
+            Some("eu") => "eu.",
+            Some("ap") => "apac.",
+            _ => "",
+        };
+        self.served()
+            .filter_map(|entry| {
+                let (prefix, rest) = entry.id.split_once("anthropic.")?;
+                let dated = rest.rsplit_once("-v").map_or(rest, |(base, _)| base);
+                let (undated, date) = match dated.rsplit_once('-') {
+                    Some((base, date))
+                        if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        (base, date)
+                    }
+                    _ => (dated, ""),
+                };
+                (wanted == dated || wanted == undated).then(|| {
+                    let place = match prefix {
+                        p if !geography.is_empty() && p == geography => 3,
+                        "global." => 2,
+                        "" => 1,
+                        _ => 0,
+                    };
+                    ((date, place), entry)
+                })
+            })
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, entry)| entry)
+    }
+
     /// The entries closest to `text` that are plausible typos of it, for "did you mean".
     pub fn closest(&self, text: &str, count: usize) -> Vec<&CatalogEntry> {
         let mut scored: Vec<(usize, &CatalogEntry)> = self

@@ -150,6 +150,8 @@ impl Runtime {
     pub fn lookup(&self, requested: &str) -> Result<Resolved, LookupError> {
         let text = if requested == "default" {
             self.primary().ok_or(LookupError::NoDefault)?.to_owned()
+        } else if let Some(target) = self.options.alias(requested) {
+            target.to_owned()
         } else if requested.contains('/') {
             requested.to_owned()
         } else {
@@ -168,6 +170,11 @@ impl Runtime {
                 .collect();
             match matches.as_slice() {
                 [one] => (*one).to_owned(),
+                // An Anthropic model name, as Claude Code and the Anthropic SDKs send it.
+                [] if catalog.anthropic_model(requested).is_some() => catalog
+                    .anthropic_model(requested)
+                    .map(|e| e.key.clone())
+                    .unwrap_or_default(),
                 [] => {
                     return Err(LookupError::NotFound(format!(
                         "model `{requested}` is not in the catalog; GET /v1/models or `pincer models list` lists them"
@@ -213,7 +220,7 @@ impl Runtime {
                 match self.lookup(fallback) {
                     Ok(resolved) => out.models.push(resolved),
                     Err(error) => {
-                        tracing::warn!(fallback = %fallback, %error, "skipping a fallback model that does not resolve");
+                        tracing::debug!(fallback = %fallback, %error, "skipping a fallback model that does not resolve");
                         out.skipped.push((fallback.clone(), error.to_string()));
                     }
                 }
@@ -222,16 +229,34 @@ impl Runtime {
         Ok(out)
     }
 
+    /// Counts the input tokens of a request to `resolved`, as its provider counts them (no
+    /// fallback: a count is of one model's tokens).
+    pub async fn count_tokens(
+        &self,
+        resolved: &Resolved,
+        conversation: Conversation,
+        options: RequestOptions,
+    ) -> Result<u64, ProviderError> {
+        let provider = self.providers.get(&resolved.backend).await?;
+        provider
+            .count_tokens(ProviderRequest {
+                model: resolved.model.clone(),
+                conversation,
+                options,
+            })
+            .await
+    }
+
     /// Asks each candidate in turn until one begins answering: returns once its first output
-    /// (or its end) arrived. `replayed` says the conversation's assistant turns came from a
-    /// client (a gateway request), so they are attributed to whichever model is asked; turns
-    /// `pincer chat` recorded keep the model that wrote them.
+    /// (or its end) arrived. The conversation's assistant turns keep the model they are
+    /// attributed to (a door attributes a client's turns to the first candidate, or to the model
+    /// a sealed reasoning block names), so a fallback never receives another model's reasoning
+    /// signatures: the provider leaves them out for it.
     pub async fn begin(
         &self,
         candidates: Vec<Resolved>,
         conversation: Conversation,
         options: RequestOptions,
-        replayed: bool,
         observe: &mut (dyn FnMut(Progress<'_>) + Send),
     ) -> Result<Begun, ProviderError> {
         let count = candidates.len();
@@ -247,15 +272,12 @@ impl Runtime {
                 key,
                 in_catalog: catalog.get(&resolved.reference).is_some(),
             });
-            let mut this = if i + 1 < count {
+            let this = if i + 1 < count {
                 conversation.clone()
             } else {
                 conversation.take()
             }
             .unwrap_or_default();
-            if replayed {
-                this.attribute(&resolved.model.provider, &resolved.model.id);
-            }
             let provider = self.providers.get(&resolved.backend).await?;
             let prices = resolved.model.tier_prices();
             let mut events = provider.stream(ProviderRequest {
@@ -381,6 +403,45 @@ mod tests {
         ));
         assert!(matches!(
             runtime.lookup("nowhere/x"),
+            Err(LookupError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn anthropic_names_and_aliases_name_catalog_models() {
+        let runtime = runtime(
+            r#"{ models: {
+                providers: { "amazon-bedrock": { models: [
+                    { id: "anthropic.claude-sonnet-4-5-20250929-v1:0" },
+                    { id: "us.anthropic.claude-sonnet-4-5-20250929-v1:0" },
+                    { id: "global.anthropic.claude-sonnet-4-5-20250929-v1:0" },
+                    { id: "us.anthropic.claude-haiku-4-5-20251001-v1:0" },
+                ] } },
+                aliases: { "claude-haiku-4-5": "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0" },
+            } }"#,
+        );
+        for name in [
+            "claude-sonnet-4-5",
+            "claude-sonnet-4-5-20250929",
+            "claude-sonnet-4-5-latest",
+        ] {
+            assert_eq!(
+                runtime.lookup(name).unwrap().reference.to_string(),
+                "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "{name}"
+            );
+        }
+        // The config's alias wins over the derived name.
+        assert_eq!(
+            runtime
+                .lookup("claude-haiku-4-5")
+                .unwrap()
+                .reference
+                .to_string(),
+            "amazon-bedrock/anthropic.claude-3-haiku-20240307-v1:0"
+        );
+        assert!(matches!(
+            runtime.lookup("claude-opus-9"),
             Err(LookupError::NotFound(_))
         ));
     }

@@ -118,6 +118,20 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
                 "no model to use: pass --model provider/model-id or set agents.defaults.model.primary"
                     .to_owned(),
             ),
+            LookupError::NotFound(message) => {
+                // The catalog's closest names, for a typo.
+                let catalog = runtime.catalog();
+                let near: Vec<String> = catalog
+                    .closest(args.model.as_deref().unwrap_or_default(), 2)
+                    .iter()
+                    .map(|e| format!("`{}`", e.key))
+                    .collect();
+                if near.is_empty() {
+                    UsageError(message)
+                } else {
+                    UsageError(format!("{message}; did you mean {}?", near.join(" or ")))
+                }
+            }
             other => UsageError(other.to_string()),
         })?;
     for (fallback, reason) in &candidates.skipped {
@@ -315,7 +329,6 @@ impl Session<'_> {
                 self.candidates.clone(),
                 conversation.clone(),
                 self.options.clone(),
-                false,
                 &mut observe,
             ) => begun,
             _ = &mut interrupt => {
@@ -376,7 +389,8 @@ impl Session<'_> {
             ErrorKind::StreamInterrupted,
             "the stream ended without an answer",
         );
-        self.report_error(&error);
+        self.report_failure(&error, &candidate.reference.to_string())
+            .await?;
         Ok(Outcome::Failed(builder.fail(&error, Default::default())))
     }
 

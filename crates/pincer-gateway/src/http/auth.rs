@@ -1,5 +1,6 @@
-//! Bearer-token authentication, compared in constant time. The token is never logged. The
-//! scheme name is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer` and `BEARER` all work.
+//! Token authentication, compared in constant time: `Authorization: Bearer <token>` (the scheme
+//! name case-insensitive, RFC 9110 §11.1) or `x-api-key: <token>` (as the Anthropic SDKs and
+//! Claude Code send it). The token is never logged.
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -19,11 +20,12 @@ pub async fn require_token(
     let Some(expected) = state.token.as_ref() else {
         return next.run(request).await;
     };
-    let given = request
-        .headers()
+    let headers = request.headers();
+    let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_credentials)
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .unwrap_or_default();
     if bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
         next.run(request).await

@@ -205,7 +205,7 @@ async fn begin(
     state.runtime.signatures().restore(&mut conversation);
     let answer = state
         .runtime
-        .begin(candidates, conversation, options, true, &mut |progress| {
+        .begin(candidates, conversation, options, &mut |progress| {
             record.progress(&progress)
         })
         .await

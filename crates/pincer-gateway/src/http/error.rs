@@ -190,3 +190,69 @@ impl IntoResponse for GatewayError {
         response
     }
 }
+
+/// Anthropic's error type for an HTTP status, as the Messages API defines them.
+pub fn anthropic_type(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        503 | 529 => "overloaded_error",
+        504 => "timeout_error",
+        400..=499 => "invalid_request_error",
+        _ => "api_error",
+    }
+}
+
+/// The paths that answer in Anthropic's error shape.
+pub fn is_messages_path(path: &str) -> bool {
+    path == "/v1/messages" || path.starts_with("/v1/messages/")
+}
+
+/// Every error on the Messages door's paths in Anthropic's shape, `{"type": "error", "error":
+/// {type, message}}`, whichever layer answered (authentication, limits, load shedding, a panic,
+/// an unknown route or the door itself); headers such as `retry-after` are kept.
+pub async fn messages_shape(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let messages = is_messages_path(request.uri().path());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !messages || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (parts.status, parts.headers).into_response();
+    };
+    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| {
+            if v["type"] == "error" {
+                return None;
+            }
+            v["error"]["message"].as_str().map(str::to_owned)
+        });
+    let Some(message) = message else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let body = pincer_anthropic::types::ErrorBody {
+        kind: "error".to_owned(),
+        error: pincer_anthropic::types::ErrorDetail {
+            kind: anthropic_type(status).to_owned(),
+            message,
+        },
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut response = Json(body).into_response();
+    *response.status_mut() = parts.status;
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
+}

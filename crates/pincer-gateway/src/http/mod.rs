@@ -6,6 +6,7 @@ pub mod door;
 pub mod error;
 pub mod images;
 pub mod limits;
+pub mod messages;
 pub mod metrics;
 pub mod models;
 pub mod openapi;
@@ -44,6 +45,8 @@ pub fn api_routes() -> Router<SharedState> {
     Router::new()
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/responses", post(responses::create))
+        .route("/v1/messages", post(messages::create))
+        .route("/v1/messages/count_tokens", post(messages::count_tokens))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get))
 }
@@ -81,6 +84,7 @@ pub fn with_layers(api: Router<SharedState>, state: SharedState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(access_log))
         .layer(CatchPanicLayer::custom(limits::panicked))
+        .layer(middleware::from_fn(error::messages_shape))
         .with_state(state)
 }
 
@@ -109,7 +113,7 @@ async fn access_log(request: Request, next: Next) -> Response {
 /// Any other path: OpenAI's 404, naming the method and path.
 async fn unknown_route(method: Method, uri: Uri) -> GatewayError {
     GatewayError::UnknownRoute(format!(
-        "Invalid URL ({method} {}): the gateway serves /v1/chat/completions, /v1/responses, /v1/models, /healthz, /readyz, /metrics and /openapi.json",
+        "Invalid URL ({method} {}): the gateway serves /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/models, /healthz, /readyz, /metrics and /openapi.json",
         uri.path()
     ))
 }

@@ -3,6 +3,7 @@
 //! uses as is), so the document cannot drift from the wire format.
 
 use axum::Json;
+use pincer_anthropic::types::{CountTokensRequest, MessagesRequest};
 use pincer_openai::response::{ChatCompletion, ChatCompletionChunk};
 use pincer_openai::responses::types::ResponsesRequest;
 use pincer_openai::types::{ChatCompletionRequest, ErrorBody};
@@ -155,6 +156,45 @@ fn response_stream_event() -> Value {
     })
 }
 
+/// A Messages API `message` (built as JSON by `pincer_anthropic::encode`).
+fn anthropic_message() -> Value {
+    json!({
+        "type": "object",
+        "description": "A `message`: content blocks (`text`, `thinking`, `redacted_thinking`, `tool_use`), stop reason and usage",
+        "required": ["id", "type", "role", "model", "content", "stop_reason", "usage"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^msg_"},
+            "type": {"const": "message"},
+            "role": {"const": "assistant"},
+            "model": {"type": "string"},
+            "content": {"type": "array", "items": {"type": "object", "required": ["type"], "properties": {
+                "type": {"enum": ["text", "thinking", "redacted_thinking", "tool_use"]},
+            }}},
+            "stop_reason": {"enum": ["end_turn", "max_tokens", "model_context_window_exceeded", "stop_sequence", "tool_use", "refusal"]},
+            "stop_sequence": {"type": ["string", "null"]},
+            "usage": {"type": "object", "required": ["input_tokens", "output_tokens"], "properties": {
+                "input_tokens": {"type": "integer"},
+                "output_tokens": {"type": "integer"},
+                "cache_read_input_tokens": {"type": "integer"},
+                "cache_creation_input_tokens": {"type": "integer"},
+            }},
+        },
+    })
+}
+
+/// One server-sent event of a streamed `message`.
+fn anthropic_stream_event() -> Value {
+    json!({
+        "type": "object",
+        "description": "One server-sent event (this schema applies to each event of the stream, as OpenAPI 3.2's `itemSchema` would): `message_start`, `ping`, `content_block_start`, `content_block_delta`, `content_block_stop`, `message_delta`, `message_stop`, or `error`",
+        "properties": {
+            "event": {"enum": ["message_start", "ping", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop", "error"]},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "object", "required": ["type"]}},
+        },
+        "required": ["data"],
+    })
+}
+
 fn text_response(description: &str) -> Value {
     json!({"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}})
 }
@@ -168,12 +208,15 @@ pub fn document() -> Value {
         .into_generator();
     let request = requests.subschema_for::<ChatCompletionRequest>();
     let responses_request = requests.subschema_for::<ResponsesRequest>();
+    let messages_request = requests.subschema_for::<MessagesRequest>();
+    let count_request = requests.subschema_for::<CountTokensRequest>();
     let mut responses = settings(SchemaSettings::draft2020_12())
         .for_serialize()
         .into_generator();
     let completion = responses.subschema_for::<ChatCompletion>();
     let chunk = responses.subschema_for::<ChatCompletionChunk>();
     let error = responses.subschema_for::<ErrorBody>();
+    let anthropic_error = responses.subschema_for::<pincer_anthropic::types::ErrorBody>();
     let model = responses.subschema_for::<ModelObject>();
     let list = responses.subschema_for::<ModelList>();
     let mut schemas = Map::new();
@@ -183,9 +226,12 @@ pub fn document() -> Value {
     for (name, schema) in [
         ("ChatCompletionRequest", request),
         ("ResponsesRequest", responses_request),
+        ("MessagesRequest", messages_request),
+        ("CountTokensRequest", count_request),
         ("ChatCompletion", completion),
         ("ChatCompletionChunk", chunk),
         ("ErrorBody", error),
+        ("AnthropicErrorBody", anthropic_error),
         ("ModelObject", model),
         ("ModelList", list),
     ] {
@@ -229,13 +275,37 @@ pub fn document() -> Value {
     for (status, description) in CHAT_ERRORS {
         responses_responses.insert(status.to_owned(), error_response(description));
     }
+    schemas.insert("Message".to_owned(), anthropic_message());
+    let anthropic_error = |description: &str| json!({"description": description, "content": json_content(schema_ref("AnthropicErrorBody"))});
+    let mut messages_responses = Map::new();
+    messages_responses.insert(
+        "200".to_owned(),
+        json!({
+            "description": "The answer: a `message`, or with `stream: true` Anthropic's server-sent events",
+            "content": {
+                "application/json": {"schema": schema_ref("Message")},
+                "text/event-stream": {"schema": anthropic_stream_event()},
+            },
+        }),
+    );
+    let mut count_responses = Map::new();
+    count_responses.insert(
+        "200".to_owned(),
+        json!({"description": "Bedrock's count of the request's input tokens", "content": json_content(json!({
+            "type": "object", "required": ["input_tokens"], "properties": {"input_tokens": {"type": "integer", "minimum": 0}},
+        }))}),
+    );
+    for (status, description) in CHAT_ERRORS {
+        messages_responses.insert(status.to_owned(), anthropic_error(description));
+        count_responses.insert(status.to_owned(), anthropic_error(description));
+    }
 
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Pincer gateway",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "OpenAI-compatible chat-completions and Responses APIs in front of Amazon Bedrock and other providers. When the gateway has a token, every /v1 route needs `Authorization: Bearer <token>`.",
+            "description": "OpenAI-compatible chat-completions and Responses APIs and Anthropic's Messages API in front of Amazon Bedrock and other providers. When the gateway has a token, every /v1 route needs `Authorization: Bearer <token>`.",
         },
         "paths": {
             "/v1/chat/completions": {
@@ -263,6 +333,33 @@ pub fn document() -> Value {
                         },
                     }}},
                     "responses": responses_responses,
+                }
+            },
+            "/v1/messages": {
+                "post": {
+                    "operationId": "createMessage",
+                    "summary": "Answer a conversation (Anthropic's Messages API)",
+                    "security": [{"bearer": []}, {"apiKey": []}],
+                    "parameters": [
+                        {"name": "anthropic-version", "in": "header", "required": false, "schema": {"enum": ["2023-06-01", "2023-01-01"]}},
+                        {"name": "anthropic-beta", "in": "header", "required": false, "description": "Comma-separated flags; those Bedrock takes go on, others are dropped", "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": schema_ref("MessagesRequest"),
+                        "examples": {"answer": {"summary": "A whole answer", "value": {"model": "claude-sonnet-4-5", "max_tokens": 200, "messages": [{"role": "user", "content": "Hello!"}]}}},
+                    }}},
+                    "responses": messages_responses,
+                }
+            },
+            "/v1/messages/count_tokens": {
+                "post": {
+                    "operationId": "countMessageTokens",
+                    "summary": "Count a request's input tokens (Bedrock's CountTokens)",
+                    "security": [{"bearer": []}, {"apiKey": []}],
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": schema_ref("CountTokensRequest"),
+                    }}},
+                    "responses": count_responses,
                 }
             },
             "/v1/models": {
@@ -313,7 +410,10 @@ pub fn document() -> Value {
         },
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
         },
     })
 }

@@ -8,7 +8,6 @@
 //! stream ends. A client that disconnects cancels the upstream request.
 
 use std::convert::Infallible;
-use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -33,30 +32,40 @@ use crate::http::metrics::RequestRecord;
 use crate::http::state::SharedState;
 
 /// Output items held by id, for clients that send an `item_reference` instead of an item they
-/// were given (the Vercel AI SDK does unless `store` is false). Bounded: the least recently used
-/// go first; an item no longer held is a 400 that says to send the item itself. In memory only,
-/// per gateway process.
+/// were given (the Vercel AI SDK does unless `store` is false). Bounded by bytes: the least
+/// recently used go first; an item no longer held is a 400 that says to send the item itself.
+/// Answers to requests with `store: false` are not held (their clients send items back whole).
+/// In memory only, per gateway process.
 #[derive(Debug)]
 pub struct HeldItems {
-    items: Mutex<lru::LruCache<String, Value>>,
+    items: Mutex<Held>,
+    budget: usize,
 }
 
-/// Output items held by default.
-pub const HELD_ITEMS: usize = 4096;
+#[derive(Debug)]
+struct Held {
+    items: lru::LruCache<String, (Value, usize)>,
+    bytes: usize,
+}
+
+/// Bytes of output items held by default.
+pub const HELD_BYTES: usize = 64 << 20;
 
 impl Default for HeldItems {
     fn default() -> Self {
-        Self::new(HELD_ITEMS)
+        Self::new(HELD_BYTES)
     }
 }
 
 impl HeldItems {
-    /// Room for `capacity` items (at least one).
-    pub fn new(capacity: usize) -> Self {
+    /// Room for `budget` bytes of items (their JSON).
+    pub fn new(budget: usize) -> Self {
         Self {
-            items: Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
-            )),
+            items: Mutex::new(Held {
+                items: lru::LruCache::unbounded(),
+                bytes: 0,
+            }),
+            budget,
         }
     }
 
@@ -65,18 +74,33 @@ impl HeldItems {
         let Some(output) = response["output"].as_array() else {
             return;
         };
-        if let Ok(mut items) = self.items.lock() {
-            for item in output {
-                if let Some(id) = item["id"].as_str() {
-                    items.put(id.to_owned(), item.clone());
+        let Ok(mut held) = self.items.lock() else {
+            return;
+        };
+        for item in output {
+            let Some(id) = item["id"].as_str() else {
+                continue;
+            };
+            let size = serde_json::to_vec(item).map_or(0, |b| b.len());
+            if size > self.budget {
+                continue;
+            }
+            if let Some((_, old)) = held.items.put(id.to_owned(), (item.clone(), size)) {
+                held.bytes -= old;
+            }
+            held.bytes += size;
+            while held.bytes > self.budget {
+                match held.items.pop_lru() {
+                    Some((_, (_, freed))) => held.bytes -= freed,
+                    None => break,
                 }
             }
         }
     }
 
-    /// The item with `id`, if held.
-    pub fn get(&self, id: &str) -> Option<Value> {
-        self.items.lock().ok()?.get(id).cloned()
+    /// The item with `id` and its size, if held.
+    pub fn get(&self, id: &str) -> Option<(Value, usize)> {
+        self.items.lock().ok()?.items.get(id).cloned()
     }
 }
 
@@ -118,7 +142,9 @@ async fn answer(
         }
     };
     let mut record = RequestRecord::start(state.metrics.clone(), started, request.stream);
-    if let Err(e) = resolve_references(&mut request, |id| state.response_items.get(id)) {
+    let hold = request.store != Some(false);
+    let limit = state.limits.max_request_bytes;
+    if let Err(e) = resolve_references(&mut request, |id| state.response_items.get(id), limit) {
         let error = GatewayError::BadRequest {
             message: e.message,
             param: Some(e.param),
@@ -160,6 +186,10 @@ async fn answer(
         model: answer.key.clone(),
         created: door::now(),
         echo,
+        origin: (
+            answer.resolved.model.provider.clone(),
+            answer.resolved.model.id.clone(),
+        ),
     };
     let prices = answer.prices;
     if stream {
@@ -169,6 +199,7 @@ async fn answer(
             record,
             prices,
             state.clone(),
+            hold,
         );
         let on_panic = Event::default().event("error").data(
             serde_json::json!({
@@ -211,7 +242,9 @@ async fn answer(
                 &prices.serving(message.service_tier.as_deref()),
             );
             let object = header.finished(&message);
-            state.response_items.hold(&object);
+            if hold {
+                state.response_items.hold(&object);
+            }
             Ok(Json(object).into_response())
         }
         Ok(Err(error)) => Err(door::fail(record, GatewayError::Upstream(error))),
@@ -252,7 +285,7 @@ async fn begin(
     state.runtime.signatures().restore(&mut conversation);
     let answer = state
         .runtime
-        .begin(candidates, conversation, options, true, &mut |progress| {
+        .begin(candidates, conversation, options, &mut |progress| {
             record.progress(&progress)
         })
         .await
@@ -272,14 +305,32 @@ fn sse(
     record: RequestRecord,
     prices: TierPrices,
     state: SharedState,
+    hold: bool,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
     let mut record = Some(record);
+    let mut ended = false;
     let opening: Vec<Event> = encoder.start().iter().map(event).collect();
+    // `None` marks the provider's end: a stream that ends without `Done` or `Error` still
+    // ends with `response.failed`.
+    let events = events
+        .map(Some)
+        .chain(futures_util::stream::once(async { None }));
     futures_util::stream::iter(opening)
         .chain(events.flat_map(move |provider_event| {
             let mut out = Vec::new();
             match &provider_event {
-                StreamEvent::Error { error, .. } => {
+                None if !ended => {
+                    out.push(event(&encoder.failed(
+                        "stream_interrupted",
+                        "the provider ended without an answer",
+                    )));
+                    if let Some(record) = record.take() {
+                        record.failed("stream_interrupted", axum::http::StatusCode::BAD_GATEWAY);
+                    }
+                }
+                None => {}
+                Some(StreamEvent::Error { error, .. }) => {
+                    ended = true;
                     let error = GatewayError::Upstream(error.clone());
                     let body = error.body();
                     let code = body.error.code.unwrap_or_else(|| error.kind().to_owned());
@@ -288,9 +339,10 @@ fn sse(
                         record.failed(error.kind(), error.status());
                     }
                 }
-                StreamEvent::Done { message } => {
-                    let events = encoder.encode(&provider_event);
-                    if let Some(last) = events.last() {
+                Some(provider_event @ StreamEvent::Done { message }) => {
+                    ended = true;
+                    let events = encoder.encode(provider_event);
+                    if let Some(last) = events.last().filter(|_| hold) {
                         state.response_items.hold(&last["response"]);
                     }
                     out.extend(events.iter().map(event));
@@ -302,7 +354,9 @@ fn sse(
                         );
                     }
                 }
-                _ => out.extend(encoder.encode(&provider_event).iter().map(event)),
+                Some(provider_event) => {
+                    out.extend(encoder.encode(provider_event).iter().map(event))
+                }
             }
             futures_util::stream::iter(out)
         }))

@@ -64,6 +64,14 @@ impl GatewayState {
     pub fn candidates(&self, requested: &str) -> Result<Candidates, GatewayError> {
         self.runtime.candidates(Some(requested)).map_err(Into::into)
     }
+
+    /// Resolves a request's `model` without fallbacks (the runtime's model lookup).
+    pub fn resolve_model(
+        &self,
+        requested: &str,
+    ) -> Result<pincer_runtime::resolve::Resolved, GatewayError> {
+        self.runtime.lookup(requested).map_err(Into::into)
+    }
 }
 
 impl From<LookupError> for GatewayError {

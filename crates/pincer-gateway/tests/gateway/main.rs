@@ -30,6 +30,7 @@ use tokio::sync::oneshot;
 mod faults;
 mod hardening;
 mod images;
+mod messages;
 mod operation;
 mod responses;
 mod rules;

@@ -71,8 +71,15 @@ fn output_text(text: &str, annotations: Vec<Value>) -> Value {
     json!({"type": "output_text", "text": text, "annotations": annotations, "logprobs": []})
 }
 
-/// The output item for content block `index` of a finished answer.
-fn output_item(id: &str, index: usize, block: &AssistantContent, citations: &[Citation]) -> Value {
+/// The output item for content block `index` of a finished answer by `origin`.
+fn output_item(
+    id: &str,
+    index: usize,
+    block: &AssistantContent,
+    citations: &[Citation],
+    origin: &(String, String),
+) -> Value {
+    let seal = |block: &AssistantContent| seal(block, &origin.0, &origin.1);
     match block {
         AssistantContent::Text { text } => json!({
             "type": "message",
@@ -126,6 +133,8 @@ pub struct Header {
     pub created: u64,
     /// The request's settings.
     pub echo: Echo,
+    /// `(provider, model id)` of the model answering, recorded with its sealed reasoning.
+    pub origin: (String, String),
 }
 
 impl Header {
@@ -168,8 +177,14 @@ impl Header {
             .content
             .iter()
             .enumerate()
-            .map(|(i, block)| output_item(&self.id, i, block, &message.citations))
+            .map(|(i, block)| output_item(&self.id, i, block, &message.citations, &self.origin))
             .collect();
+        self.finished_with(message, output)
+    }
+
+    /// The Response object for a finished answer whose output items are `output` (a stream's
+    /// own, as they were sent).
+    fn finished_with(&self, message: &AssistantMessage, output: Vec<Value>) -> Value {
         let (status, incomplete) = status(message.stop_reason);
         let mut object = self.object(status, output);
         object["incomplete_details"] = incomplete;
@@ -287,11 +302,8 @@ impl EventEncoder {
                 "response.content_part.added",
                 json!({"item_id": id, "output_index": output_index, "content_index": 0, "part": output_text("", Vec::new())}),
             )),
-            Kind::Reasoning => out.push(self.event(
-                "response.reasoning_summary_part.added",
-                json!({"item_id": id, "output_index": output_index, "summary_index": 0, "part": {"type": "summary_text", "text": ""}}),
-            )),
-            Kind::Call { .. } => {}
+            // The summary part opens with the first reasoning text (redacted reasoning has none).
+            Kind::Reasoning | Kind::Call { .. } => {}
         }
         self.open.insert(
             index,
@@ -343,6 +355,7 @@ impl EventEncoder {
                 });
                 let summary = match &block {
                     AssistantContent::RedactedThinking { .. } => Vec::new(),
+                    _ if text.is_empty() => Vec::new(),
                     _ => vec![json!({"type": "summary_text", "text": text})],
                 };
                 if !summary.is_empty() {
@@ -355,11 +368,21 @@ impl EventEncoder {
                         json!({"item_id": id, "output_index": output_index, "summary_index": 0, "part": summary[0]}),
                     ));
                 }
-                json!({"type": "reasoning", "id": id, "summary": summary, "encrypted_content": seal(&block)})
+                let sealed = seal(&block, &self.header.origin.0, &self.header.origin.1);
+                json!({"type": "reasoning", "id": id, "summary": summary, "encrypted_content": sealed})
             }
             Kind::Call { call_id, name } => {
+                // The text streamed, when it is the call's arguments (so the deltas add up to
+                // them), else the arguments as parsed.
                 let arguments = match block {
-                    Some(AssistantContent::ToolCall(call)) => call.arguments.to_string(),
+                    Some(AssistantContent::ToolCall(call)) => {
+                        let streamed: Option<Value> = serde_json::from_str(&text).ok();
+                        if streamed.as_ref() == Some(&call.arguments) {
+                            text
+                        } else {
+                            call.arguments.to_string()
+                        }
+                    }
                     _ => text,
                 };
                 out.push(self.event(
@@ -398,8 +421,15 @@ impl EventEncoder {
             StreamEvent::ThinkingDelta { index, delta } => {
                 self.open(*index, Kind::Reasoning, &mut out);
                 if let Some(open) = self.open.get_mut(index) {
+                    let first = open.text.is_empty();
                     open.text.push_str(delta);
                     let (id, output_index) = (open.id.clone(), open.output_index);
+                    if first {
+                        out.push(self.event(
+                            "response.reasoning_summary_part.added",
+                            json!({"item_id": id, "output_index": output_index, "summary_index": 0, "part": {"type": "summary_text", "text": ""}}),
+                        ));
+                    }
                     out.push(self.event(
                         "response.reasoning_summary_text.delta",
                         json!({"item_id": id, "output_index": output_index, "summary_index": 0, "delta": delta}),
@@ -465,7 +495,7 @@ impl EventEncoder {
                     let block = message.content.get(index).cloned();
                     self.close(index, block, &mut out);
                 }
-                let object = self.header.finished(message);
+                let object = self.header.finished_with(message, self.done.clone());
                 let kind = if object["status"] == "completed" {
                     "response.completed"
                 } else {
@@ -479,9 +509,19 @@ impl EventEncoder {
     }
 
     /// `response.failed` for an answer that failed after it began: the items finished so far,
-    /// and the error's code and message.
+    /// and the error's code (one of the API's, `server_error` for the others, whose own code is
+    /// in the extension field `pincer_code`) and message.
     pub fn failed(&mut self, code: &str, message: &str) -> Value {
-        let object = self.header.failed(self.done.clone(), code, message);
+        const CODES: [&str; 3] = ["server_error", "rate_limit_exceeded", "invalid_prompt"];
+        let api_code = if CODES.contains(&code) {
+            code
+        } else {
+            "server_error"
+        };
+        let mut object = self.header.failed(self.done.clone(), api_code, message);
+        if api_code != code {
+            object["error"]["pincer_code"] = json!(code);
+        }
         self.event("response.failed", json!({"response": object}))
     }
 }
@@ -498,6 +538,7 @@ mod tests {
             model: "amazon-bedrock/m".into(),
             created: 1,
             echo: Echo::default(),
+            origin: ("amazon-bedrock".into(), "m".into()),
         }
     }
 

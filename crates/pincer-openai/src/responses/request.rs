@@ -4,13 +4,11 @@
 //! calls) become one assistant message, ended by the next user message or function output.
 //! Every rejection names the field at fault (`input[2].content[0].image_url`).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use pincer_core::{
     AssistantContent, AssistantMessage, Conversation, Message, RequestOptions, ResponseFormat,
     Tool, ToolCall, ToolChoice, ToolResult, ToolResultContent, UserContent,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::types::{Input, ResponsesRequest};
@@ -61,62 +59,17 @@ pub struct Echo {
     pub prompt_cache_key: Option<String>,
 }
 
-/// The prefix of every `encrypted_content` Pincer hands out.
-const SEALED: &str = "pincer.v1.";
-
-/// A reasoning block as a reasoning item's `encrypted_content` carries it.
-#[derive(Debug, Serialize, Deserialize)]
-struct Sealed {
-    /// The reasoning text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
-    /// Bedrock's signature of it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    signature: Option<String>,
-    /// Redacted reasoning, base64.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    redacted: Option<String>,
+/// The `encrypted_content` of a reasoning item written by `model` of `provider`: see
+/// [`pincer_core::sealed`].
+pub fn seal(block: &AssistantContent, provider: &str, model: &str) -> Option<String> {
+    pincer_core::sealed::seal(block, provider, model)
 }
 
-/// The `encrypted_content` of a reasoning item: the reasoning and its signature (or redacted
-/// reasoning), so that a client that stores nothing replays it unchanged on the next turn.
-pub fn seal(block: &AssistantContent) -> Option<String> {
-    let sealed = match block {
-        AssistantContent::Thinking { text, signature } => Sealed {
-            text: Some(text.clone()),
-            signature: signature.clone(),
-            redacted: None,
-        },
-        AssistantContent::RedactedThinking { data } => Sealed {
-            text: None,
-            signature: None,
-            redacted: Some(STANDARD.encode(data)),
-        },
-        _ => return None,
-    };
-    let json = serde_json::to_vec(&sealed).ok()?;
-    Some(format!("{SEALED}{}", URL_SAFE_NO_PAD.encode(json)))
-}
-
-/// The reasoning block sealed in `encrypted_content`, if Pincer sealed it.
-fn unseal(encrypted: &str, param: &str) -> Result<Option<AssistantContent>, RequestError> {
-    let Some(body) = encrypted.strip_prefix(SEALED) else {
-        return Ok(None);
-    };
-    let bad = |why: String| reject(param, format!("not reasoning Pincer handed out: {why}"));
-    let json = URL_SAFE_NO_PAD
-        .decode(body.trim())
-        .map_err(|e| bad(e.to_string()))?;
-    let sealed: Sealed = serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))?;
-    Ok(Some(match (sealed.redacted, sealed.text) {
-        (Some(data), _) => AssistantContent::RedactedThinking {
-            data: STANDARD.decode(data).map_err(|e| bad(e.to_string()))?,
-        },
-        (None, text) => AssistantContent::Thinking {
-            text: text.unwrap_or_default(),
-            signature: sealed.signature,
-        },
-    }))
+fn unseal(
+    encrypted: &str,
+    param: &str,
+) -> Result<Option<pincer_core::sealed::Opened>, RequestError> {
+    pincer_core::sealed::unseal(encrypted).map_err(|why| reject(param, why))
 }
 
 /// Converts `request`; `provider` and `model` identify the first model it will be sent to (the
@@ -198,6 +151,19 @@ pub fn convert(
         }
     };
     let reasoning_param = request.reasoning.clone().unwrap_or_default();
+    for (key, value) in [
+        ("summary", &reasoning_param.summary),
+        ("generate_summary", &reasoning_param.generate_summary),
+    ] {
+        if let Some(value) = value
+            && !["auto", "concise", "detailed", "none"].contains(&value.as_str())
+        {
+            return Err(reject(
+                format!("reasoning.{key}"),
+                format!("`{value}` is not one of auto, concise, detailed, none"),
+            ));
+        }
+    }
     let reasoning =
         crate::params::reasoning_level(reasoning_param.effort.as_deref(), "reasoning.effort")?;
     let text = request.text.clone().unwrap_or_default();
@@ -233,6 +199,7 @@ pub fn convert(
         service_tier: crate::params::service_tier(request.service_tier.as_deref())?,
         latency: crate::params::latency(request.latency.as_deref())?,
         guardrail: request.guardrail.clone().map(crate::params::guardrail),
+        ..RequestOptions::default()
     };
     let echo = Echo {
         instructions: request.instructions.clone(),
@@ -312,10 +279,22 @@ fn refuse_unsupported(request: &ResponsesRequest) -> Result<(), RequestError> {
             "Bedrock does not return log probabilities",
         ));
     }
+    // OpenAI's own defaults for the prompt cache say nothing Bedrock needs told.
+    let cache_defaults = request.prompt_cache_options.as_ref().is_some_and(|o| {
+        o.as_object().is_some_and(|o| {
+            o.iter()
+                .all(|(k, v)| (k == "mode" && v == "implicit") || (k == "ttl" && v == "30m"))
+        })
+    });
+    let cache_options = if cache_defaults {
+        &None
+    } else {
+        &request.prompt_cache_options
+    };
     for (field, value) in [
         ("context_management", &request.context_management),
         ("moderation", &request.moderation),
-        ("prompt_cache_options", &request.prompt_cache_options),
+        ("prompt_cache_options", cache_options),
     ] {
         let empty = match value {
             None | Some(Value::Null) => true,
@@ -364,6 +343,8 @@ fn refuse_unsupported(request: &ResponsesRequest) -> Result<(), RequestError> {
 struct Turn {
     provider: String,
     model: String,
+    /// The model a sealed reasoning block of this turn says wrote it.
+    origin: Option<(String, String)>,
     blocks: Vec<AssistantContent>,
     /// Tool names by call id, to label function outputs.
     calls: Vec<(String, String)>,
@@ -374,6 +355,7 @@ impl Turn {
         Self {
             provider: provider.to_owned(),
             model: model.to_owned(),
+            origin: None,
             blocks: Vec::new(),
             calls: Vec::new(),
         }
@@ -383,10 +365,16 @@ impl Turn {
         if self.blocks.is_empty() {
             return;
         }
+        // Attributed to the model that wrote its reasoning when a sealed block says so (its
+        // signature then goes to that model only), else to the model asked.
+        let (provider, model) = self
+            .origin
+            .take()
+            .unwrap_or_else(|| (self.provider.clone(), self.model.clone()));
         messages.push(Message::Assistant(AssistantMessage {
             content: std::mem::take(&mut self.blocks),
-            provider: self.provider.clone(),
-            model: self.model.clone(),
+            provider,
+            model,
             ..AssistantMessage::default()
         }));
     }
@@ -491,10 +479,16 @@ fn read_item(
                 None => None,
             };
             match sealed {
-                Some(block) => turn.blocks.push(block),
+                Some(opened) => {
+                    if opened.origin.is_some() {
+                        turn.origin = opened.origin;
+                    }
+                    turn.blocks.push(opened.block);
+                }
                 None => {
-                    // Reasoning Pincer did not seal (or a client that dropped it): its text goes
-                    // back unsigned, and the model decides what unsigned reasoning is worth.
+                    // Reasoning Pincer did not seal (or a client that dropped it): unsigned, it
+                    // goes back only if the gateway remembers the signature it gave for that
+                    // text; otherwise Bedrock never sees it.
                     let text = summary_text(&item, at)?;
                     if !text.is_empty() {
                         turn.blocks.push(AssistantContent::Thinking {
@@ -538,13 +532,22 @@ fn read_item(
             }));
         }
         "function_call_output" => {
-            only(&item, &["type", "id", "call_id", "output", "status"], at)?;
+            only(
+                &item,
+                &["type", "id", "call_id", "output", "status", "name"],
+                at,
+            )?;
             let call_id = string(&item, "call_id", at)?;
             let tool_name = turn
                 .calls
                 .iter()
                 .find(|(id, _)| *id == call_id)
                 .map(|(_, name)| name.clone())
+                .or_else(|| {
+                    field(&item, "name")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
                 .unwrap_or_default();
             turn.flush(&mut conversation.messages);
             let output = field(&item, "output")
@@ -761,27 +764,49 @@ fn read_format(format: &Value) -> Result<Option<ResponseFormat>, RequestError> {
 }
 
 /// Replaces each `item_reference` of the input by the item `held` returns for its id (the output
-/// items a gateway keeps for clients that refer to them instead of sending them back); an id it
-/// does not hold is an error naming the item.
+/// items a gateway keeps for clients that refer to them instead of sending them back), with its
+/// size in bytes. An id it does not hold, an id referred to twice, or references that together
+/// come to more than `limit` bytes are errors naming the item: a small body cannot make a large
+/// request.
 pub fn resolve_references(
     request: &mut ResponsesRequest,
-    held: impl Fn(&str) -> Option<Value>,
+    held: impl Fn(&str) -> Option<(Value, usize)>,
+    limit: usize,
 ) -> Result<(), RequestError> {
     let Some(Input::Items(items)) = &mut request.input else {
         return Ok(());
     };
+    let mut seen: Vec<String> = Vec::new();
+    let mut total = 0usize;
     for (i, item) in items.iter_mut().enumerate() {
         if item.get("type").and_then(Value::as_str) != Some("item_reference") {
             continue;
         }
-        let Some(id) = item.get("id").and_then(Value::as_str) else {
+        let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_owned) else {
             return Err(reject(
                 format!("input[{i}].id"),
                 "an item_reference names an item id",
             ));
         };
-        match held(id) {
-            Some(found) => *item = found,
+        if seen.contains(&id) {
+            return Err(reject(
+                format!("input[{i}].id"),
+                format!("item `{id}` is referred to twice"),
+            ));
+        }
+        match held(&id) {
+            Some((found, size)) => {
+                total = total.saturating_add(size);
+                if total > limit {
+                    return Err(reject(
+                        format!("input[{i}].id"),
+                        format!(
+                            "the items referred to come to more than the {limit} bytes a request may hold"
+                        ),
+                    ));
+                }
+                *item = found;
+            }
             None => {
                 return Err(reject(
                     format!("input[{i}].id"),
@@ -791,6 +816,7 @@ pub fn resolve_references(
                 ));
             }
         }
+        seen.push(id);
     }
     Ok(())
 }
@@ -846,7 +872,7 @@ mod tests {
                 {"role": "developer", "content": "no emoji"},
                 {"role": "user", "content": [{"type": "input_text", "text": "weather?"}]},
                 {"type": "reasoning", "id": "rs_1", "summary": [],
-                 "encrypted_content": seal(&AssistantContent::Thinking { text: "think".into(), signature: Some("sig".into()) }).unwrap()},
+                 "encrypted_content": seal(&AssistantContent::Thinking { text: "think".into(), signature: Some("sig".into()) }, "amazon-bedrock", "m").unwrap()},
                 {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{\"city\":\"Paris\"}"},
                 {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
             ],
@@ -879,8 +905,8 @@ mod tests {
         let block = AssistantContent::RedactedThinking {
             data: vec![0, 1, 2, 255],
         };
-        let sealed = seal(&block).unwrap();
-        assert_eq!(unseal(&sealed, "x").unwrap(), Some(block));
+        let sealed = seal(&block, "amazon-bedrock", "other-model").unwrap();
+        assert_eq!(unseal(&sealed, "x").unwrap().unwrap().block, block);
         // Not Pincer's: read as the summary, unsigned.
         assert_eq!(unseal("gAAAAopaque", "x").unwrap(), None);
         assert!(unseal("pincer.v1.!!", "input[0].encrypted_content").is_err());
@@ -937,10 +963,26 @@ mod tests {
         ]}))
         .unwrap();
         let held = |id: &str| {
-            (id == "msg_1").then(|| json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hello"}]}))
+            (id == "msg_1").then(|| (json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hello"}]}), 80))
         };
-        let error = resolve_references(&mut request, held).unwrap_err();
+        let error = resolve_references(&mut request, held, 1000).unwrap_err();
         assert_eq!(error.param, "input[2].id");
+        // The same item twice, or more than the limit, is refused.
+        let mut twice: ResponsesRequest = serde_json::from_value(json!({"model": "m", "input": [
+            {"type": "item_reference", "id": "msg_1"}, {"type": "item_reference", "id": "msg_1"},
+        ]}))
+        .unwrap();
+        assert!(
+            resolve_references(&mut twice, held, 1000)
+                .unwrap_err()
+                .message
+                .contains("twice")
+        );
+        let mut big: ResponsesRequest = serde_json::from_value(json!({"model": "m", "input": [
+            {"type": "item_reference", "id": "msg_1"},
+        ]}))
+        .unwrap();
+        assert!(resolve_references(&mut big, held, 10).is_err());
         let Some(Input::Items(items)) = &request.input else {
             panic!()
         };

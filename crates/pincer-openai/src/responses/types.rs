@@ -29,7 +29,7 @@ pub struct ResponsesRequest {
     pub stream: bool,
     /// `include_obfuscation` (accepted; Pincer adds no padding).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<Value>,
+    pub stream_options: Option<StreamOptions>,
     /// Output limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_tokens: Option<u32>,
@@ -117,6 +117,15 @@ pub struct ResponsesRequest {
     /// Pincer extension: `standard` or `optimized` latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<String>,
+}
+
+/// `stream_options`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamOptions {
+    /// Random padding on delta events against length side channels; Pincer adds none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_obfuscation: Option<bool>,
 }
 
 /// `input`.
