@@ -137,6 +137,18 @@ pub struct Header {
     pub display_thinking: bool,
     /// `(provider, model id)` of the model answering, recorded with sealed reasoning.
     pub origin: (String, String),
+    /// The request's stop sequences: when it has one, a `stop_sequence` stop names it (Bedrock
+    /// does not say which of several matched, and then `stop_sequence` is null).
+    pub stop_sequences: Vec<String>,
+}
+
+impl Header {
+    fn stop_sequence(&self, message: &AssistantMessage) -> Value {
+        match self.stop_sequences.as_slice() {
+            [one] if stop_reason(message) == "stop_sequence" => json!(one),
+            _ => Value::Null,
+        }
+    }
 }
 
 impl Header {
@@ -163,7 +175,7 @@ impl Header {
             "model": self.model,
             "content": content,
             "stop_reason": stop_reason(message),
-            "stop_sequence": null,
+            "stop_sequence": self.stop_sequence(message),
             "usage": usage(message.usage, message.service_tier.as_deref()),
         });
         // Extension field: a guardrail's trace.
@@ -354,7 +366,7 @@ impl EventEncoder {
                     self.stop(index, &mut out);
                 }
                 let mut delta = json!({"type": "message_delta",
-                    "delta": {"stop_reason": stop_reason(message), "stop_sequence": null},
+                    "delta": {"stop_reason": stop_reason(message), "stop_sequence": self.header.stop_sequence(message)},
                     "usage": usage(message.usage, message.service_tier.as_deref())});
                 if let Some(trace) = &message.guardrail_trace {
                     delta["guardrail_trace"] = trace.clone();
@@ -379,6 +391,7 @@ mod tests {
             model: "claude-sonnet-4-5".into(),
             display_thinking,
             origin: ("amazon-bedrock".into(), "m".into()),
+            stop_sequences: Vec::new(),
         }
     }
 

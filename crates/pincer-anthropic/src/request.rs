@@ -137,7 +137,7 @@ pub fn convert(
         return Err(reject("messages", "at least one message is required"));
     }
     let mut caching = Caching::default();
-    let system = match &request.system {
+    let mut system = match &request.system {
         None => None,
         Some(Value::String(text)) => Some(text.clone()),
         Some(Value::Array(blocks)) => {
@@ -203,10 +203,31 @@ pub fn convert(
                     ..AssistantMessage::default()
                 }));
             }
+            // Claude Code sends its environment as a system turn inside `messages`; Bedrock has
+            // one system prompt, to which it is joined.
+            "system" => {
+                let mut texts = Vec::new();
+                for (j, block) in blocks.iter().enumerate() {
+                    let at = format!("{at}.content[{j}]");
+                    if kind(block, &at)? != "text" {
+                        return Err(reject(
+                            format!("{at}.type"),
+                            "a system turn holds text blocks",
+                        ));
+                    }
+                    caching.read(block, &at)?;
+                    texts.push(string(block, "text", &at)?);
+                }
+                let text = texts.join("\n\n");
+                system = Some(match system.take() {
+                    Some(before) if !before.is_empty() => format!("{before}\n\n{text}"),
+                    _ => text,
+                });
+            }
             other => {
                 return Err(reject(
                     format!("{at}.role"),
-                    format!("`{other}` is not one of user, assistant"),
+                    format!("`{other}` is not one of user, assistant, system"),
                 ));
             }
         }
@@ -791,7 +812,9 @@ mod tests {
     fn claude_codes_fields_go_on_to_bedrock() {
         let converted = convert(
             serde_json::from_value(json!({
-                "model": "m", "max_tokens": 100, "messages": [{"role": "user", "content": "x"}],
+                "model": "m", "max_tokens": 100, "system": "base",
+                "messages": [{"role": "user", "content": "x"},
+                             {"role": "system", "content": [{"type": "text", "text": "# Environment"}]}],
                 "thinking": {"type": "adaptive", "display": "omitted"},
                 "output_config": {"effort": "medium"},
                 "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
@@ -804,6 +827,11 @@ mod tests {
         )
         .unwrap();
         assert!(!converted.display_thinking);
+        assert_eq!(
+            converted.conversation.system.as_deref(),
+            Some("base\n\n# Environment")
+        );
+        assert_eq!(converted.conversation.messages.len(), 1);
         let o = converted.options;
         assert_eq!(o.reasoning, ReasoningLevel::Medium);
         assert!(

@@ -30,6 +30,15 @@ pub(crate) enum Target {
         /// The gateway's bearer token.
         token: String,
     },
+    /// Pincer's Messages door, `/v1/messages`.
+    Messages {
+        /// Base URL (without `/v1`).
+        url: String,
+        /// Model as the gateway names it.
+        model: String,
+        /// The gateway's token, sent as `x-api-key`.
+        token: String,
+    },
     /// Pincer's Responses door, `/v1/responses`.
     Responses {
         /// Base URL (without `/v1`).
@@ -70,6 +79,16 @@ impl Target {
                     "max_tokens": 256,
                     "messages": [{"role": "user", "content": PROMPT}],
                 })),
+            Target::Messages { url, model, token } => client
+                .post(format!("{url}/v1/messages"))
+                .header("x-api-key", token)
+                .header("anthropic-version", "2023-06-01")
+                .json(&json!({
+                    "model": model,
+                    "stream": stream,
+                    "max_tokens": 256,
+                    "messages": [{"role": "user", "content": PROMPT}],
+                })),
             Target::Responses { url, model, token } => client
                 .post(format!("{url}/v1/responses"))
                 .bearer_auth(token)
@@ -91,6 +110,7 @@ impl Target {
             Target::Bedrock { .. } => b"contentBlockDelta",
             Target::OpenAi { .. } => b"\"content\":\"",
             Target::Responses { .. } => b"response.output_text.delta",
+            Target::Messages { .. } => b"text_delta",
         };
         bytes.windows(needle.len()).any(|w| w == needle)
     }

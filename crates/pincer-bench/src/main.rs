@@ -208,6 +208,20 @@ async fn run(args: Args) -> Result<Report> {
                 target,
                 compared: false,
             });
+            // And its Messages door, the same way.
+            let messages_work = tempfile::tempdir()?;
+            let server = setup::gateway(&bins, &twin.url, messages_work.path())?;
+            let target = Target::Messages {
+                url: server.url.clone(),
+                model: format!("amazon-bedrock/{MODEL}"),
+                token: setup::TOKEN.to_owned(),
+            };
+            contenders.push(Contender {
+                name: "pincer messages".to_owned(),
+                server,
+                target,
+                compared: false,
+            });
             overhead::Overhead {
                 rates: args.rates.clone(),
                 duration: Duration::from_secs(args.seconds),

@@ -1,6 +1,6 @@
 //! Scenario 1, overhead: chat completions at fixed rates against the zero-delay twin, directly
-//! and through each gateway (and Pincer's Responses door, `pincer responses`), with the same
-//! client and the same question. The difference at each
+//! and through each gateway (and Pincer's Responses and Messages doors, `pincer responses` and
+//! `pincer messages`), with the same client and the same question. The difference at each
 //! percentile is what the gateway adds.
 
 use std::time::Duration;

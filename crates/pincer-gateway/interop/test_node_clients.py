@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Interop test: real Node clients against `pincer gateway`'s Responses door, in front of the twin.
+"""Interop test: real Node clients against `pincer gateway`'s Responses and Messages doors, in front of the twin.
 
 Usage: python test_node_clients.py --twin PATH_TO_BEDROCK_TWIN [--pincer PATH_TO_PINCER]
 
@@ -11,7 +11,10 @@ Installs the clients pinned in `node/package-lock.json` with `npm ci` (Node 24 c
   and with `store: false`), generateObject and `Output.object`;
 - `node/test_codex.mjs`: OpenAI's Codex CLI (`codex exec`) with Pincer as a custom provider
   (`wire_api = "responses"`), answering a prompt and running a shell command through its
-  `exec_command` tool.
+  `exec_command` tool;
+- `node/test_claude_code.mjs`: Claude Code (`claude -p`, non-essential traffic off) through the
+  Messages door with `ANTHROPIC_BASE_URL`, by Bearer token and by `x-api-key`, running `echo`
+  through its Bash tool, `/context` (count_tokens), and a wrong token refused.
 Stops both servers with SIGTERM and prints `N passed, N failed` last; exits non-zero on failure.
 """
 
@@ -76,6 +79,8 @@ def main():
             # Codex as its README config sets it up for Pincer: function tools only (Pincer runs
             # no built-in tools, and refuses them by name).
             ("test_codex.mjs", {"PINCER_CODEX_FUNCTIONS_ONLY": "1", "PINCER_ONLY": "codex_plain,codex_shell_tool"}),
+            # Claude Code (`claude -p`) through the Messages door, with an Anthropic model name.
+            ("test_claude_code.mjs", {"PINCER_MODEL": "claude-sonnet-4-5"}),
         ]:
             p, f = run(script, gw, env)
             passed += p

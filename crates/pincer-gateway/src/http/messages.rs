@@ -30,18 +30,26 @@ use crate::http::error::{GatewayError, anthropic_type};
 use crate::http::metrics::RequestRecord;
 use crate::http::state::SharedState;
 
-/// The `anthropic-version` values the door speaks.
-const VERSIONS: [&str; 2] = ["2023-06-01", "2023-01-01"];
+/// Whether `version` is an API version: a date, `YYYY-MM-DD`, from 2023-01-01 on. Every
+/// version since speaks the same wire format this door serves (the SDKs send newer dates than
+/// 2023-06-01); a value that is not one is refused.
+fn is_version(version: &str) -> bool {
+    let parts: Vec<&str> = version.split('-').collect();
+    matches!(parts.as_slice(), [y, m, d]
+        if y.len() == 4 && m.len() == 2 && d.len() == 2
+            && [y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            && *y >= "2023")
+}
 
 /// Checks `anthropic-version` (absent is taken as 2023-06-01) and returns the `anthropic-beta`
 /// flags Bedrock takes.
 fn read_headers(headers: &HeaderMap) -> Result<Vec<String>, GatewayError> {
     for version in headers.get_all("anthropic-version") {
         let version = version.to_str().unwrap_or_default();
-        if !VERSIONS.contains(&version) {
+        if !is_version(version) {
             return Err(GatewayError::BadRequest {
                 message: format!(
-                    "anthropic-version: `{version}` is not a version this gateway speaks (2023-06-01)"
+                    "anthropic-version: `{version}` is not an API version (a date such as 2023-06-01)"
                 ),
                 param: Some("anthropic-version".to_owned()),
             });
@@ -108,6 +116,7 @@ async fn answer(
     }
     let deadline = tokio::time::Instant::from_std(started) + state.request_timeout;
     let named = request.model.clone();
+    let stop_sequences = request.stop_sequences.clone().unwrap_or_default();
     let begun = timeout_at(deadline, begin(state, request, betas, &mut record)).await;
     record.model_key().clone_into(model);
     let (answer, stream, display_thinking) = match begun {
@@ -123,6 +132,7 @@ async fn answer(
             answer.resolved.model.provider.clone(),
             answer.resolved.model.id.clone(),
         ),
+        stop_sequences,
     };
     let prices = answer.prices;
     if stream {

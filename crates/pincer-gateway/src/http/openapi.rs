@@ -341,7 +341,7 @@ pub fn document() -> Value {
                     "summary": "Answer a conversation (Anthropic's Messages API)",
                     "security": [{"bearer": []}, {"apiKey": []}],
                     "parameters": [
-                        {"name": "anthropic-version", "in": "header", "required": false, "schema": {"enum": ["2023-06-01", "2023-01-01"]}},
+                        {"name": "anthropic-version", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^20[2-9][0-9]-[0-9]{2}-[0-9]{2}$"}},
                         {"name": "anthropic-beta", "in": "header", "required": false, "description": "Comma-separated flags; those Bedrock takes go on, others are dropped", "schema": {"type": "string"}},
                     ],
                     "requestBody": {"required": true, "content": {"application/json": {
