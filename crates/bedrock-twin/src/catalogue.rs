@@ -182,6 +182,19 @@ impl Catalogue {
         })
     }
 
+    /// The model CountTokens counts for `id`: a foundation model only. An inference-profile id
+    /// (`us.…`, `global.…`, an ARN) is refused as Bedrock refuses it, with the message it gives
+    /// for a model it does not count.
+    pub fn count_target(&self, id: &str) -> Result<Invocable, AwsError> {
+        let unsupported =
+            || AwsError::validation("The provided model doesn't support counting tokens.");
+        if self.find_profile(id).is_some() || id.starts_with("arn:") {
+            return Err(unsupported());
+        }
+        let model = self.find_model(id).ok_or_else(AwsError::invalid_model)?;
+        self.invocable(model)
+    }
+
     /// Resolves the model identifier of a runtime call (model id, model ARN, profile id or
     /// profile ARN) the way Bedrock does, refusing what Bedrock refuses. `region` is the region
     /// the call was signed for, when known: a geographic profile (`us.`, `eu.`, `apac.`) called

@@ -52,7 +52,8 @@ pub(crate) async fn converse_stream(
 }
 
 /// `POST /model/{modelId}/count-tokens`: the input tokens of a Converse request (`input.converse`)
-/// as the twin counts them for that request's usage, for the Claude models CountTokens serves.
+/// as the twin counts them for that request's usage, for the Claude models CountTokens serves,
+/// by their foundation-model id (Bedrock refuses inference-profile ids here).
 pub(crate) async fn count_tokens(
     State(state): State<Arc<AppState>>,
     Path(model): Path<String>,
@@ -69,9 +70,8 @@ fn count(
     body: &[u8],
 ) -> Result<Response, AwsError> {
     let (model_id, _) = split_model(model)?;
-    let invocable = state
-        .catalogue
-        .resolve_invocation(model_id, ctx.region.as_deref())?;
+    let _ = ctx;
+    let invocable = state.catalogue.count_target(model_id)?;
     let request: Value = serde_json::from_slice(body)
         .map_err(|e| AwsError::serialization(format!("Could not parse the request body: {e}")))?;
     let Some(converse) = request.pointer("/input/converse") else {

@@ -182,8 +182,18 @@ impl Provider for BedrockProvider {
                 model: &model,
                 region: &self.region,
             };
-            // The very request a chat would send, counted by Bedrock's CountTokens.
+            // The very request a chat would send, counted by Bedrock's CountTokens, which takes
+            // the foundation model's id only (a `us.`/`global.` profile id is refused there).
+            if model.starts_with("arn:") {
+                return Err(ProviderError::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "Bedrock counts the tokens of foundation models, not of the application inference profile `{model}`; count with its model id"
+                    ),
+                ));
+            }
             let built = request::build(request)?;
+            let base = crate::known::base_model_id(&built.model_id).to_owned();
             let converse = aws_sdk_bedrockruntime::types::ConverseTokensRequest::builder()
                 .set_messages(Some(built.messages))
                 .set_system((!built.system.is_empty()).then_some(built.system))
@@ -193,7 +203,7 @@ impl Provider for BedrockProvider {
             let output = self
                 .client
                 .count_tokens()
-                .model_id(built.model_id)
+                .model_id(base)
                 .input(aws_sdk_bedrockruntime::types::CountTokensInput::Converse(
                     converse,
                 ))
