@@ -240,6 +240,38 @@ impl Catalogue {
         self.invocable(model)
     }
 
+    /// The embedding model InvokeModel calls for `id` (a model id, or a profile that routes to
+    /// one): an existing model with EMBEDDING output the account may use.
+    pub fn embedding_model(&self, id: &str) -> Result<String, AwsError> {
+        let target = match self.find_profile(id) {
+            Some(profile) => profile
+                .get("models")
+                .and_then(Value::as_array)
+                .and_then(|models| models.first())
+                .and_then(|m| str_field(m, "modelArn"))
+                .and_then(|arn| arn.rsplit_once("foundation-model/"))
+                .map(|(_, model)| model.to_owned())
+                .ok_or_else(AwsError::invalid_model)?,
+            None => id.to_owned(),
+        };
+        let model = self
+            .find_model(&target)
+            .ok_or_else(AwsError::invalid_model)?;
+        let model_id = str_field(model, "modelId").unwrap_or_default().to_owned();
+        if self.no_access.contains(&model_id) {
+            return Err(AwsError::no_model_access());
+        }
+        if !string_list(model, "outputModalities")
+            .iter()
+            .any(|m| m == "EMBEDDING")
+        {
+            return Err(AwsError::validation(
+                "The twin serves InvokeModel for embedding models only; chat models answer Converse.",
+            ));
+        }
+        Ok(model_id)
+    }
+
     fn invocable(&self, model: &Value) -> Result<Invocable, AwsError> {
         let model_id = str_field(model, "modelId").unwrap_or_default().to_owned();
         if self.no_access.contains(&model_id) {

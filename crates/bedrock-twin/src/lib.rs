@@ -30,6 +30,7 @@
 pub mod auth;
 pub mod catalogue;
 mod control;
+pub mod embed;
 pub mod error;
 pub mod faults;
 pub mod features;

@@ -100,6 +100,45 @@ fn count(
         .into_response())
 }
 
+/// `POST /model/{modelId}/invoke`: an embedding model's InvokeModel (`crate::embed`); faults
+/// named on the model id (`~throttle`, …) apply as on Converse.
+pub(crate) async fn invoke(
+    State(state): State<Arc<AppState>>,
+    Path(model): Path<String>,
+    Extension(ctx): Extension<RequestCtx>,
+    body: Bytes,
+) -> Response {
+    embed_answer(&state, &model, &ctx, &body).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn embed_answer(
+    state: &AppState,
+    model: &str,
+    ctx: &RequestCtx,
+    body: &[u8],
+) -> Result<Response, AwsError> {
+    let (model_id, directive) = split_model(model)?;
+    if let Directive::Fault(f) = directive {
+        faults::pre_response(f, &state.fail_counters, &format!("{f:?}|{}", ctx.fault_key))?;
+    }
+    let model_id = state.catalogue.embedding_model(model_id)?;
+    let request: Value = serde_json::from_slice(body)
+        .map_err(|e| AwsError::serialization(format!("Could not parse the request body: {e}")))?;
+    state.receive(&request);
+    let (answer, tokens) = crate::embed::answer(&model_id, &request)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::HeaderName::from_static(crate::embed::INPUT_TOKENS_HEADER),
+                tokens.to_string(),
+            ),
+        ],
+        answer.to_string(),
+    )
+        .into_response())
+}
+
 enum Directive<'a> {
     None,
     Replay(&'a str),

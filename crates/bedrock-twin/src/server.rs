@@ -43,6 +43,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(runtime::converse_stream),
         )
         .route("/model/{model}/count-tokens", post(runtime::count_tokens))
+        .route("/model/{model}/invoke", post(runtime::invoke))
         .fallback(unknown_operation)
         // The body is read, and limited, by `authenticate`.
         .layer(DefaultBodyLimit::disable())

@@ -183,6 +183,7 @@ mod tests {
             hidden: None,
             facts: Default::default(),
             profile_of: None,
+            embedding: false,
         }
     }
 

@@ -55,6 +55,9 @@ pub struct DiscoveredModel {
     /// model id), whose price it is billed at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_of: Option<String>,
+    /// Whether Bedrock lists it with EMBEDDING output (served on `/v1/embeddings`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub embedding: bool,
 }
 
 /// What to list.
@@ -132,7 +135,17 @@ pub fn select(
             facts.input.clone()
         };
         let mut hidden = None;
-        if !outputs.contains(&ModelModality::Text) {
+        // Embedding models answer InvokeModel, whole: neither text output nor streaming.
+        let embedding = outputs.contains(&ModelModality::Embedding);
+        if embedding {
+            if model
+                .model_lifecycle
+                .as_ref()
+                .is_some_and(|l| l.status == FoundationModelLifecycleStatus::Legacy)
+            {
+                hidden = Some("legacy".to_owned());
+            }
+        } else if !outputs.contains(&ModelModality::Text) {
             hidden = Some("no text output".to_owned());
         } else if !input.contains(&Modality::Text) {
             let kinds: Vec<&str> = input.iter().map(|m| m.as_str()).collect();
@@ -182,6 +195,7 @@ pub fn select(
             hidden,
             facts,
             profile_of: None,
+            embedding,
         });
     }
     // Application profiles, by ARN, inheriting their base model.

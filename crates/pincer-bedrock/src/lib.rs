@@ -6,6 +6,7 @@ pub mod cache;
 pub mod credentials;
 pub mod discovery;
 pub mod document;
+pub mod embed;
 pub mod errors;
 pub mod exact;
 pub mod facts;

@@ -105,6 +105,42 @@ impl BedrockProvider {
         &self.region
     }
 
+    /// One InvokeModel call with an embedding body; its answer as JSON.
+    async fn invoke_embedding(
+        &self,
+        model: String,
+        body: String,
+        counted: crate::embed::TokenCount,
+    ) -> Result<serde_json::Value, ProviderError> {
+        let output = self
+            .client
+            .invoke_model()
+            .model_id(model.clone())
+            .content_type("application/json")
+            .accept("application/json")
+            .body(aws_smithy_types::Blob::new(body))
+            .customize()
+            .interceptor(counted)
+            .send()
+            .await
+            .map_err(|err| {
+                let context = CallContext {
+                    model: &model,
+                    region: &self.region,
+                };
+                name_credential_source(
+                    from_sdk_error(&err, context),
+                    self.options.credential_source.as_deref(),
+                )
+            })?;
+        serde_json::from_slice(output.body().as_ref()).map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Other,
+                format!("Bedrock's embedding answer is not JSON: {e}"),
+            )
+        })
+    }
+
     async fn start(
         client: &Client,
         built: ConverseRequest,
@@ -175,6 +211,70 @@ fn stream_error(
 }
 
 impl Provider for BedrockProvider {
+    fn embed(&self, request: pincer_core::EmbedRequest) -> pincer_core::EmbedFuture<'_> {
+        Box::pin(async move {
+            let model = request.model.id.clone();
+            let Some(family) = crate::embed::Family::of(&model) else {
+                return Err(ProviderError::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "`{model}` is not an embedding model Pincer knows how to call (Titan Text Embeddings, Cohere Embed, Nova Multimodal Embeddings)"
+                    ),
+                ));
+            };
+            crate::embed::check_dimensions(family, &model, request.dimensions)?;
+            if let Some(max) = family.max_chars()
+                && let Some(i) = request.inputs.iter().position(|t| t.chars().count() > max)
+            {
+                return Err(ProviderError::new(
+                    ErrorKind::Validation,
+                    format!("input[{i}] is longer than the {max} characters `{model}` takes"),
+                ));
+            }
+            let counted = crate::embed::TokenCount::default();
+            let bodies: Vec<String> = request
+                .inputs
+                .chunks(family.batch())
+                .map(|texts| family.body(texts, request.dimensions).to_string())
+                .collect();
+            // A few calls at once, answers kept in order.
+            let mut answers = Vec::with_capacity(bodies.len());
+            for group in bodies.chunks(4) {
+                let mut calls = Vec::with_capacity(group.len());
+                for body in group {
+                    calls.push(self.invoke_embedding(model.clone(), body.clone(), counted.clone()));
+                }
+                for answer in futures_util::future::join_all(calls).await {
+                    answers.push(answer.and_then(|body| family.read(&body)));
+                }
+            }
+            let mut out = pincer_core::Embeddings::default();
+            let mut body_tokens = 0;
+            for answer in answers {
+                let (vectors, tokens) = answer?;
+                out.vectors.extend(vectors);
+                body_tokens += tokens.unwrap_or(0);
+            }
+            let header_tokens = counted.0.load(std::sync::atomic::Ordering::Relaxed);
+            out.input_tokens = if body_tokens > 0 {
+                body_tokens
+            } else {
+                header_tokens
+            };
+            if out.vectors.len() != request.inputs.len() {
+                return Err(ProviderError::new(
+                    ErrorKind::Other,
+                    format!(
+                        "Bedrock gave {} vectors for {} inputs",
+                        out.vectors.len(),
+                        request.inputs.len()
+                    ),
+                ));
+            }
+            Ok(out)
+        })
+    }
+
     fn count_tokens(&self, request: ProviderRequest) -> pincer_core::CountFuture<'_> {
         Box::pin(async move {
             let model = request.model.id.clone();

@@ -36,6 +36,8 @@ pub use options::{
     CacheRetention, Guardrail, Latency, ReasoningLevel, RequestOptions, ResponseFormat,
     ServiceTier, ToolChoice,
 };
-pub use provider::{CountFuture, EventStream, Provider, ProviderRequest};
+pub use provider::{
+    CountFuture, EmbedFuture, EmbedRequest, Embeddings, EventStream, Provider, ProviderRequest,
+};
 pub use secret::Secret;
 pub use usage::{Cost, Prices, TierPrices, Usage};

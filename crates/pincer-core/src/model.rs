@@ -110,6 +110,9 @@ pub struct Capabilities {
     pub structured_output: bool,
     /// Whether the model can be told to make one tool call at most.
     pub parallel_tool_control: bool,
+    /// Whether it is an embedding model (InvokeModel, `/v1/embeddings`), not a chat model.
+    #[serde(default)]
+    pub embedding: bool,
 }
 
 impl Default for Capabilities {
@@ -130,6 +133,7 @@ impl Default for Capabilities {
             flex_prices: None,
             structured_output: false,
             parallel_tool_control: false,
+            embedding: false,
         }
     }
 }

@@ -31,6 +31,17 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     /// Starts streaming a response.
     fn stream(&self, request: ProviderRequest) -> EventStream;
 
+    /// Embeds texts with an embedding model; a provider without embeddings says so.
+    fn embed(&self, request: EmbedRequest) -> EmbedFuture<'_> {
+        let model = request.model.id;
+        Box::pin(async move {
+            Err(ProviderError::new(
+                crate::ErrorKind::Validation,
+                format!("`{model}`'s provider does not embed"),
+            ))
+        })
+    }
+
     /// Counts the input tokens `request` would take, as the provider counts them (Bedrock's
     /// CountTokens). A provider without a count says so rather than estimating.
     fn count_tokens(&self, request: ProviderRequest) -> CountFuture<'_> {
@@ -43,6 +54,31 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         })
     }
 }
+
+/// Texts to embed with an embedding model.
+#[derive(Debug, Clone)]
+pub struct EmbedRequest {
+    /// The embedding model.
+    pub model: Model,
+    /// The texts, in order.
+    pub inputs: Vec<String>,
+    /// The vectors' length, where the model offers several.
+    pub dimensions: Option<u32>,
+}
+
+/// One vector per input, in order, and the input tokens they took.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embeddings {
+    /// The vectors.
+    pub vectors: Vec<Vec<f32>>,
+    /// Input tokens, as the provider counted them.
+    pub input_tokens: u64,
+}
+
+/// What [`Provider::embed`] returns.
+pub type EmbedFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Embeddings, ProviderError>> + Send + 'a>,
+>;
 
 /// What [`Provider::count_tokens`] returns.
 pub type CountFuture<'a> =

@@ -6,7 +6,8 @@ Usage: python test_openai_sdk.py --twin PATH_TO_BEDROCK_TWIN [--pincer PATH_TO_P
 Starts the twin and a gateway (with a token) on free loopback ports, drives the gateway with the
 `openai` SDK (models, non-streaming and streaming completions, usage, tools with the follow-up
 turn, reasoning replayed across a tool call, images, every error status, a mid-stream failure; the Responses API: create, the stream helper,
-a tool turn that keeps reasoning, parse with a schema, images, refusals),
+a tool turn that keeps reasoning, parse with a schema, images, refusals; embeddings as floats and
+base64, batched, with dimensions),
 checks `/openapi.json` with `openapi-spec-validator`, stops both with SIGTERM, and prints
 `N passed, N failed` on the last line. Exits non-zero when anything failed.
 """
@@ -476,6 +477,26 @@ def responses_refusals_name_the_field(gw):
             raise AssertionError(f"expected a 400 for {param}")
         except openai.BadRequestError as e:
             assert e.status_code == 400 and e.body["param"] == param, e.body
+
+
+@test
+def embeddings_float_and_base64(gw):
+    titan = "amazon-bedrock/amazon.titan-embed-text-v2:0"
+    # The SDK asks for base64 by default and decodes it.
+    out = gw.client.embeddings.create(model=titan, input=["first text", "second text"], dimensions=256)
+    assert out.object == "list" and out.model == titan, out
+    assert [d.index for d in out.data] == [0, 1]
+    assert all(len(d.embedding) == 256 for d in out.data), [len(d.embedding) for d in out.data]
+    assert out.usage.prompt_tokens > 0 and out.usage.total_tokens == out.usage.prompt_tokens
+    floats = gw.client.embeddings.create(model=titan, input="first text", dimensions=256, encoding_format="float")
+    assert all(abs(a - b) < 1e-6 for a, b in zip(floats.data[0].embedding, out.data[0].embedding))
+    cohere = gw.client.embeddings.create(model="amazon-bedrock/cohere.embed-english-v3", input=[f"t{i}" for i in range(100)])
+    assert len(cohere.data) == 100 and len(cohere.data[0].embedding) == 1024
+    try:
+        gw.client.embeddings.create(model=titan, input="x", dimensions=300)
+        raise AssertionError("expected a 400")
+    except openai.BadRequestError as e:
+        assert "256" in str(e), e
 
 
 @test

@@ -3,6 +3,7 @@
 //! the parameters both share in [`params`]. The gateway serves both in front of Bedrock; the
 //! `openai-completions` provider (client side) builds on the chat-completions types.
 
+pub mod embeddings;
 pub mod params;
 pub mod provider;
 pub mod request;

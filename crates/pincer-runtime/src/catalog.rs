@@ -72,6 +72,8 @@ pub struct CatalogEntry {
     pub sources: crate::resolve::Provenance,
     /// Where it comes from.
     pub source: Source,
+    /// `chat`, or `embedding` (served on `/v1/embeddings`).
+    pub kind: &'static str,
     /// Why discovery hides it (listed with `--all` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden: Option<String>,
@@ -555,6 +557,11 @@ fn merge_entries(
         capabilities: model.capabilities.clone(),
         sources,
         source,
+        kind: if model.capabilities.embedding {
+            "embedding"
+        } else {
+            "chat"
+        },
         hidden,
         default: primary.as_deref() == Some(&format!("{provider}/{}", model.id)),
         model,
@@ -622,9 +629,8 @@ fn merge_entries(
             let hidden = d.hidden.clone().or_else(|| {
                 known::lookup(&d.base_id).and_then(|k| match k.kind {
                     known::Kind::Chat => None,
-                    known::Kind::Embedding => {
-                        Some("an embedding model: not a chat model".to_owned())
-                    }
+                    // Served on `/v1/embeddings`, never to chat.
+                    known::Kind::Embedding => None,
                     known::Kind::Rerank => Some("a reranking model: not a chat model".to_owned()),
                     known::Kind::Video => Some(
                         "a video-understanding model served through InvokeModel, not Converse"

@@ -434,6 +434,8 @@ pub fn merge(
         flex_prices: tier_prices(configured.and_then(|c| c.flex), known.and_then(|k| k.flex)),
         structured_output: known.is_some_and(|k| k.structured_output),
         parallel_tool_control: known.is_some_and(|k| k.parallel_tool_control),
+        embedding: known.is_some_and(|k| k.kind == known::Kind::Embedding)
+            || discovered.is_some_and(|d| d.embedding),
     };
     if facts.is_some_and(|f| f.reasoning_budget.is_some()) {
         note("reasoningBudget", Origin::Bedrock);

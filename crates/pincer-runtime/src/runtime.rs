@@ -205,6 +205,12 @@ impl Runtime {
     pub fn candidates(&self, requested: Option<&str>) -> Result<Candidates, LookupError> {
         let requested = requested.unwrap_or("default");
         let first = self.lookup(requested)?;
+        if first.model.capabilities.embedding {
+            return Err(LookupError::Invalid(format!(
+                "`{}` is an embedding model, not a chat model: POST /v1/embeddings takes it",
+                first.reference
+            )));
+        }
         let is_primary =
             requested == "default" || self.primary() == Some(&first.reference.to_string());
         let mut out = Candidates {
@@ -218,7 +224,12 @@ impl Runtime {
                 .and_then(|m| m.fallbacks.as_ref());
             for fallback in fallbacks.into_iter().flatten() {
                 match self.lookup(fallback) {
-                    Ok(resolved) => out.models.push(resolved),
+                    Ok(resolved) if !resolved.model.capabilities.embedding => {
+                        out.models.push(resolved);
+                    }
+                    Ok(_) => out
+                        .skipped
+                        .push((fallback.clone(), "an embedding model".to_owned())),
                     Err(error) => {
                         tracing::debug!(fallback = %fallback, %error, "skipping a fallback model that does not resolve");
                         out.skipped.push((fallback.clone(), error.to_string()));
@@ -227,6 +238,24 @@ impl Runtime {
             }
         }
         Ok(out)
+    }
+
+    /// Embeds `inputs` with the embedding model `resolved` (no fallback: vectors of two models
+    /// do not mix).
+    pub async fn embed(
+        &self,
+        resolved: &Resolved,
+        inputs: Vec<String>,
+        dimensions: Option<u32>,
+    ) -> Result<pincer_core::Embeddings, ProviderError> {
+        let provider = self.providers.get(&resolved.backend).await?;
+        provider
+            .embed(pincer_core::EmbedRequest {
+                model: resolved.model.clone(),
+                inputs,
+                dimensions,
+            })
+            .await
     }
 
     /// Counts the input tokens of a request to `resolved`, as its provider counts them (no

@@ -56,7 +56,13 @@ async fn invocable_ids_and_hidden_models() {
         reasons("anthropic.claude-3-7-sonnet-20250219-v1:0"),
         ["legacy"]
     );
-    assert_eq!(reasons("amazon.titan-embed-text-v2:0"), ["no text output"]);
+    // Embedding models are listed (for `/v1/embeddings`), marked as such.
+    assert_eq!(reasons("amazon.titan-embed-text-v2:0"), [""]);
+    assert!(
+        find(&models, "amazon.titan-embed-text-v2:0")
+            .iter()
+            .all(|m| m.embedding)
+    );
     assert_eq!(
         reasons("amazon.titan-image-generator-v2:0"),
         ["no text output"]

@@ -63,11 +63,15 @@ fn json_listing_and_hidden_models() {
     assert!(
         !listed.contains(&"amazon-bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0".to_owned())
     );
-    assert!(
-        !listed
-            .iter()
-            .any(|k| k.contains("titan-embed") || k.ends_with(":200k"))
-    );
+    assert!(!listed.iter().any(|k| k.ends_with(":200k")));
+    // Embedding models are listed, with their kind.
+    let titan = list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "amazon.titan-embed-text-v2:0")
+        .expect("Titan Text Embeddings V2 is listed");
+    assert_eq!(titan["kind"], "embedding");
     let sonnet = list["models"]
         .as_array()
         .unwrap()
@@ -117,7 +121,7 @@ fn json_listing_and_hidden_models() {
         .collect();
     assert!(
         hidden.contains(&(
-            "amazon.titan-embed-text-v2:0".to_owned(),
+            "amazon.titan-image-generator-v2:0".to_owned(),
             "no text output".to_owned()
         )),
         "{hidden:?}"
@@ -389,7 +393,7 @@ fn every_chat_model_of_the_2026_listing_has_its_own_limits_and_no_invented_price
                 "{id}: a price of $0 ({field})"
             );
         }
-        if hidden.is_none() {
+        if hidden.is_none() && m["kind"] != "embedding" {
             chat += 1;
             for field in ["contextWindow", "maxTokens"] {
                 assert_ne!(

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod chat;
 pub mod door;
+pub mod embeddings;
 pub mod error;
 pub mod images;
 pub mod limits;
@@ -45,6 +46,7 @@ pub fn api_routes() -> Router<SharedState> {
     Router::new()
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/responses", post(responses::create))
+        .route("/v1/embeddings", post(embeddings::create))
         .route("/v1/messages", post(messages::create))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
         .route("/v1/models", get(models::list))
@@ -113,7 +115,7 @@ async fn access_log(request: Request, next: Next) -> Response {
 /// Any other path: OpenAI's 404, naming the method and path.
 async fn unknown_route(method: Method, uri: Uri) -> GatewayError {
     GatewayError::UnknownRoute(format!(
-        "Invalid URL ({method} {}): the gateway serves /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/models, /healthz, /readyz, /metrics and /openapi.json",
+        "Invalid URL ({method} {}): the gateway serves /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/embeddings, /v1/models, /healthz, /readyz, /metrics and /openapi.json",
         uri.path()
     ))
 }

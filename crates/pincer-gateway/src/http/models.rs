@@ -34,6 +34,8 @@ pub struct ModelObject {
     pub input: Vec<String>,
     /// Prices in USD per million tokens; `null` where no price is known (unknown, not zero).
     pub cost: ModelPrices,
+    /// `chat`, or `embedding` (for `POST /v1/embeddings`).
+    pub kind: &'static str,
 }
 
 /// Prices in USD per million tokens; `null` is an unknown price.
@@ -61,6 +63,7 @@ pub struct ModelList {
 
 fn model_object(entry: &CatalogEntry) -> ModelObject {
     ModelObject {
+        kind: entry.kind,
         id: entry.key.clone(),
         object: "model",
         created: 0,

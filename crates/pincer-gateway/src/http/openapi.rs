@@ -4,6 +4,7 @@
 
 use axum::Json;
 use pincer_anthropic::types::{CountTokensRequest, MessagesRequest};
+use pincer_openai::embeddings::EmbeddingsRequest;
 use pincer_openai::response::{ChatCompletion, ChatCompletionChunk};
 use pincer_openai::responses::types::ResponsesRequest;
 use pincer_openai::types::{ChatCompletionRequest, ErrorBody};
@@ -210,6 +211,7 @@ pub fn document() -> Value {
     let responses_request = requests.subschema_for::<ResponsesRequest>();
     let messages_request = requests.subschema_for::<MessagesRequest>();
     let count_request = requests.subschema_for::<CountTokensRequest>();
+    let embeddings_request = requests.subschema_for::<EmbeddingsRequest>();
     let mut responses = settings(SchemaSettings::draft2020_12())
         .for_serialize()
         .into_generator();
@@ -228,6 +230,7 @@ pub fn document() -> Value {
         ("ResponsesRequest", responses_request),
         ("MessagesRequest", messages_request),
         ("CountTokensRequest", count_request),
+        ("EmbeddingsRequest", embeddings_request),
         ("ChatCompletion", completion),
         ("ChatCompletionChunk", chunk),
         ("ErrorBody", error),
@@ -288,6 +291,26 @@ pub fn document() -> Value {
             },
         }),
     );
+    let mut embeddings_responses = Map::new();
+    embeddings_responses.insert(
+        "200".to_owned(),
+        json!({"description": "One vector per input, in order: floats, or base64 of little-endian f32s", "content": json_content(json!({
+            "type": "object", "required": ["object", "data", "model", "usage"],
+            "properties": {
+                "object": {"const": "list"},
+                "data": {"type": "array", "items": {"type": "object", "required": ["object", "index", "embedding"], "properties": {
+                    "object": {"const": "embedding"},
+                    "index": {"type": "integer", "minimum": 0},
+                    "embedding": {"anyOf": [{"type": "array", "items": {"type": "number"}}, {"type": "string"}]},
+                }}},
+                "model": {"type": "string"},
+                "usage": {"type": "object", "required": ["prompt_tokens", "total_tokens"]},
+            },
+        }))}),
+    );
+    for (status, description) in CHAT_ERRORS {
+        embeddings_responses.insert(status.to_owned(), error_response(description));
+    }
     let mut count_responses = Map::new();
     count_responses.insert(
         "200".to_owned(),
@@ -333,6 +356,18 @@ pub fn document() -> Value {
                         },
                     }}},
                     "responses": responses_responses,
+                }
+            },
+            "/v1/embeddings": {
+                "post": {
+                    "operationId": "createEmbedding",
+                    "summary": "Embed texts with an embedding model (InvokeModel)",
+                    "security": [{"bearer": []}],
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": schema_ref("EmbeddingsRequest"),
+                        "examples": {"embed": {"summary": "Two texts", "value": {"model": "amazon-bedrock/amazon.titan-embed-text-v2:0", "input": ["first", "second"], "dimensions": 256}}},
+                    }}},
+                    "responses": embeddings_responses,
                 }
             },
             "/v1/messages": {

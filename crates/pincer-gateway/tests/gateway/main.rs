@@ -27,6 +27,7 @@ use pincer_runtime::refresh::Refresher;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+mod embeddings;
 mod faults;
 mod hardening;
 mod images;

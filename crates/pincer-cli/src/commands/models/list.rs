@@ -193,10 +193,20 @@ fn row(entry: &CatalogEntry, all: bool) -> Vec<String> {
         ),
         input(entry),
         tokens(entry.context_window),
-        tokens(entry.max_tokens),
+        // An embedding model answers with vectors (on `/v1/embeddings`), and its output is not
+        // billed.
+        if entry.kind == "embedding" {
+            "vectors".to_owned()
+        } else {
+            tokens(entry.max_tokens)
+        },
         reasoning.to_owned(),
         price(entry.cost.input),
-        price(entry.cost.output),
+        if entry.kind == "embedding" {
+            "-".to_owned()
+        } else {
+            price(entry.cost.output)
+        },
     ];
     if all {
         row.push(entry.hidden.clone().unwrap_or_default());
