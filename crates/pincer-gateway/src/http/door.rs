@@ -1,6 +1,7 @@
 //! What every front door does alike before and after its own translation: reading a JSON body
 //! (content type, UTF-8, one value, the field at fault named), response ids and times, the
-//! request deadline, counting a failure, and what the access log learns from a handler.
+//! request deadline, waiting for an unstreamed answer, counting a failure, and what the access
+//! log learns from a handler.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,7 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
-use pincer_core::{ErrorKind, ProviderError};
+use futures_util::{Stream, StreamExt};
+use pincer_core::{AssistantMessage, ErrorKind, ProviderError, StreamEvent, TierPrices};
 use serde::de::DeserializeOwned;
 
 use crate::http::error::GatewayError;
@@ -107,4 +109,47 @@ pub fn timeout(state: &SharedState, what: &str) -> GatewayError {
             state.request_timeout.as_secs()
         ),
     ))
+}
+
+/// Waits, until `deadline`, for the whole answer of an unstreamed request: the finished message
+/// (its text logged when `gateway.logContents` is on, its signatures remembered, the request
+/// counted with its cost in the tier that served it), or the failure, counted.
+pub async fn finish(
+    state: &SharedState,
+    id: &str,
+    deadline: tokio::time::Instant,
+    events: impl Stream<Item = StreamEvent> + Send,
+    record: RequestRecord,
+    prices: TierPrices,
+) -> Result<AssistantMessage, GatewayError> {
+    let end = tokio::time::timeout_at(deadline, async {
+        let mut all = std::pin::pin!(events);
+        while let Some(event) = all.next().await {
+            match event {
+                StreamEvent::Done { message } => return Ok(message),
+                StreamEvent::Error { error, .. } => return Err(error),
+                _ => {}
+            }
+        }
+        Err(ProviderError::new(
+            ErrorKind::StreamInterrupted,
+            "the provider ended without an answer",
+        ))
+    })
+    .await;
+    match end {
+        Ok(Ok(message)) => {
+            if state.log_contents {
+                tracing::info!(target: "pincer_gateway::contents", id, answer = %message.text());
+            }
+            state.runtime.signatures().remember(&message);
+            record.succeeded(
+                &message.usage,
+                &prices.serving(message.service_tier.as_deref()),
+            );
+            Ok(message)
+        }
+        Ok(Err(error)) => Err(fail(record, GatewayError::Upstream(error))),
+        Err(_) => Err(fail(record, timeout(state, "the answer did not finish"))),
+    }
 }

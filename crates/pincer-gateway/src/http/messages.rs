@@ -154,39 +154,8 @@ async fn answer(
                 .into_response(),
         );
     }
-    let end = timeout_at(deadline, async {
-        let mut all = std::pin::pin!(answer.events());
-        while let Some(event) = all.next().await {
-            match event {
-                StreamEvent::Done { message } => return Ok(message),
-                StreamEvent::Error { error, .. } => return Err(error),
-                _ => {}
-            }
-        }
-        Err(ProviderError::new(
-            ErrorKind::StreamInterrupted,
-            "the provider ended without an answer",
-        ))
-    })
-    .await;
-    match end {
-        Ok(Ok(message)) => {
-            if state.log_contents {
-                tracing::info!(target: "pincer_gateway::contents", id, answer = %message.text());
-            }
-            state.runtime.signatures().remember(&message);
-            record.succeeded(
-                &message.usage,
-                &prices.serving(message.service_tier.as_deref()),
-            );
-            Ok(Json(header.message(&message)).into_response())
-        }
-        Ok(Err(error)) => Err(door::fail(record, GatewayError::Upstream(error))),
-        Err(_) => Err(door::fail(
-            record,
-            door::timeout(state, "the answer did not finish"),
-        )),
-    }
+    let message = door::finish(state, id, deadline, answer.events(), record, prices).await?;
+    Ok(Json(header.message(&message)).into_response())
 }
 
 /// Looks the model up, converts the request and starts the answer through the runtime.
