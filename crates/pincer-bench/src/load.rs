@@ -30,6 +30,22 @@ pub(crate) enum Target {
         /// The gateway's bearer token.
         token: String,
     },
+    /// Bedrock's InvokeModel on the twin, with a Titan Text Embeddings V2 body.
+    BedrockEmbed {
+        /// Base URL.
+        url: String,
+        /// Embedding model id.
+        model: String,
+    },
+    /// Pincer's embeddings door, `/v1/embeddings`.
+    Embeddings {
+        /// Base URL (without `/v1`).
+        url: String,
+        /// Model as the gateway names it.
+        model: String,
+        /// The gateway's bearer token.
+        token: String,
+    },
     /// Pincer's Messages door, `/v1/messages`.
     Messages {
         /// Base URL (without `/v1`).
@@ -79,6 +95,14 @@ impl Target {
                     "max_tokens": 256,
                     "messages": [{"role": "user", "content": PROMPT}],
                 })),
+            Target::BedrockEmbed { url, model } => client
+                .post(format!("{url}/model/{model}/invoke"))
+                .bearer_auth("twin-bearer")
+                .json(&json!({"inputText": PROMPT, "normalize": true})),
+            Target::Embeddings { url, model, token } => client
+                .post(format!("{url}/v1/embeddings"))
+                .bearer_auth(token)
+                .json(&json!({"model": model, "input": PROMPT, "encoding_format": "float"})),
             Target::Messages { url, model, token } => client
                 .post(format!("{url}/v1/messages"))
                 .header("x-api-key", token)
@@ -111,6 +135,7 @@ impl Target {
             Target::OpenAi { .. } => b"\"content\":\"",
             Target::Responses { .. } => b"response.output_text.delta",
             Target::Messages { .. } => b"text_delta",
+            Target::BedrockEmbed { .. } | Target::Embeddings { .. } => b"embedding",
         };
         bytes.windows(needle.len()).any(|w| w == needle)
     }

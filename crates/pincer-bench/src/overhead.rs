@@ -1,6 +1,7 @@
 //! Scenario 1, overhead: chat completions at fixed rates against the zero-delay twin, directly
 //! and through each gateway (and Pincer's Responses and Messages doors, `pincer responses` and
-//! `pincer messages`), with the same client and the same question. The difference at each
+//! `pincer messages`), with the same client and the same question; and one embedding through
+//! the embeddings door against InvokeModel directly (`embed` rows). The difference at each
 //! percentile is what the gateway adds.
 
 use std::time::Duration;
@@ -11,6 +12,9 @@ use crate::contender::Contender;
 use crate::load::{Stats, Target, fixed_rate};
 use crate::procs::CpuMeter;
 use crate::report::{Report, mib, ms, pct};
+
+/// The embedding model of the embeddings rows.
+const EMBED_MODEL: &str = "amazon.titan-embed-text-v2:0";
 
 /// Settings of the scenario.
 #[derive(Debug, Clone)]
@@ -141,6 +145,45 @@ impl Overhead {
                     added.push(added_row(mode, rate, &contender.name, &stats, &base));
                 }
                 baselines.push((stream, rate, base, pincer));
+            }
+        }
+        // Embeddings (one vector, unstreamed): InvokeModel on the twin directly, and Pincer's
+        // embeddings door in front of it.
+        if let (Target::Bedrock { url, .. }, Some(pincer)) =
+            (direct, own.iter().find(|c| c.name == "pincer"))
+            && let Target::OpenAi {
+                url: gateway,
+                token,
+                ..
+            } = &pincer.target
+        {
+            let direct_embed = Target::BedrockEmbed {
+                url: url.clone(),
+                model: EMBED_MODEL.to_owned(),
+            };
+            let through = Target::Embeddings {
+                url: gateway.clone(),
+                model: format!("amazon-bedrock/{EMBED_MODEL}"),
+                token: token.clone(),
+            };
+            fixed_rate(client, &direct_embed, false, 20, Duration::from_secs(1)).await?;
+            fixed_rate(client, &through, false, 20, Duration::from_secs(1)).await?;
+            for &rate in &self.rates {
+                let base = fixed_rate(client, &direct_embed, false, rate, self.duration).await?;
+                rows.push(row("embed", rate, "direct", &base, None, None));
+                let meter = CpuMeter::start(&pincer.server);
+                let stats = fixed_rate(client, &through, false, rate, self.duration).await?;
+                let cpu = meter.percent(&pincer.server);
+                let rss = pincer.server.peak_rss_mib();
+                rows.push(stats_row(
+                    "embed",
+                    rate,
+                    "pincer embeddings",
+                    &stats,
+                    cpu,
+                    rss,
+                ));
+                added.push(added_row("embed", rate, "pincer embeddings", &stats, &base));
             }
         }
         // Phase 2: the compared gateways, from the lowest rate up, after everything else, so
