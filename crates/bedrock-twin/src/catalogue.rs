@@ -211,14 +211,7 @@ impl Catalogue {
             {
                 return Err(AwsError::invalid_model());
             }
-            let target = profile
-                .get("models")
-                .and_then(Value::as_array)
-                .and_then(|models| models.first())
-                .and_then(|m| str_field(m, "modelArn"))
-                .and_then(|arn| arn.rsplit_once("foundation-model/"))
-                .map(|(_, model)| model)
-                .ok_or_else(AwsError::invalid_model)?;
+            let target = profile_target(profile).ok_or_else(AwsError::invalid_model)?;
             let model = self
                 .find_model(target)
                 .ok_or_else(AwsError::invalid_model)?;
@@ -244,13 +237,8 @@ impl Catalogue {
     /// one): an existing model with EMBEDDING output the account may use.
     pub fn embedding_model(&self, id: &str) -> Result<String, AwsError> {
         let target = match self.find_profile(id) {
-            Some(profile) => profile
-                .get("models")
-                .and_then(Value::as_array)
-                .and_then(|models| models.first())
-                .and_then(|m| str_field(m, "modelArn"))
-                .and_then(|arn| arn.rsplit_once("foundation-model/"))
-                .map(|(_, model)| model.to_owned())
+            Some(profile) => profile_target(profile)
+                .map(str::to_owned)
                 .ok_or_else(AwsError::invalid_model)?,
             None => id.to_owned(),
         };
@@ -422,6 +410,17 @@ pub(crate) fn string_list(value: &Value, key: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The foundation model an inference profile routes to (its first model's id).
+fn profile_target(profile: &Value) -> Option<&str> {
+    profile
+        .get("models")
+        .and_then(Value::as_array)
+        .and_then(|models| models.first())
+        .and_then(|m| str_field(m, "modelArn"))
+        .and_then(|arn| arn.rsplit_once("foundation-model/"))
+        .map(|(_, model)| model)
 }
 
 #[cfg(test)]
