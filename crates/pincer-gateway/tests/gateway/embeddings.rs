@@ -1,5 +1,6 @@
 //! `POST /v1/embeddings` against the twin's InvokeModel: Titan Text Embeddings V2 (one call per
-//! text, dimensions), Cohere Embed v3 (96 texts per call), float and base64 answers, usage from
+//! text, dimensions), Cohere Embed v3 (96 texts per call), Cohere Embed v4 through its profile
+//! and Nova Multimodal Embeddings (their own bodies and dimensions), float and base64 answers, usage from
 //! Bedrock's counts, embedding models listed with their kind and refused for chat, and chat
 //! models refused for embeddings.
 
@@ -187,5 +188,69 @@ async fn kinds_are_listed_and_each_door_takes_its_own() {
         );
     }
     assert_eq!(gateway.twin.stream_counts().started, 0);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn cohere_v4_through_its_profile_and_nova_take_their_own_bodies() {
+    let gateway = Gateway::start(DISCOVERY_ON, None).await;
+    let v4 = "amazon-bedrock/us.cohere.embed-v4:0";
+    let nova = "amazon-bedrock/amazon.nova-2-multimodal-embeddings-v1:0";
+    let body = embed(
+        &gateway,
+        json!({"model": v4, "input": ["first", "second"], "dimensions": 512}),
+    )
+    .await;
+    assert_eq!(body["model"], v4);
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(body["data"][1]["embedding"].as_array().unwrap().len(), 512);
+    assert!(body["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+    let sent = gateway.twin.received();
+    assert_eq!(sent.len(), 1, "both texts in one call");
+    assert_eq!(sent[0]["output_dimension"], 512);
+    assert_eq!(sent[0]["input_type"], "search_document");
+    let body = embed(
+        &gateway,
+        json!({"model": nova, "input": ["one", "two"], "dimensions": 256}),
+    )
+    .await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(body["data"][0]["embedding"].as_array().unwrap().len(), 256);
+    assert_ne!(body["data"][0]["embedding"], body["data"][1]["embedding"]);
+    assert!(
+        body["usage"]["prompt_tokens"].as_u64().unwrap() > 0,
+        "Nova's tokens come from Bedrock's header: {}",
+        body["usage"]
+    );
+    let sent = gateway.twin.received();
+    assert_eq!(sent.len(), 3, "one Nova call per text");
+    assert_eq!(sent[1]["taskType"], "SINGLE_EMBEDDING");
+    assert_eq!(sent[1]["singleEmbeddingParams"]["embeddingDimension"], 256);
+    assert_eq!(sent[1]["singleEmbeddingParams"]["text"]["value"], "one");
+    // Each family's own dimensions are checked before a call.
+    for (model, dimensions, offered) in [
+        (v4, 384, "1536, 1024, 512, 256"),
+        (nova, 512, "3072, 1024, 384, 256"),
+    ] {
+        let (status, error) = error_of(
+            post(
+                &gateway,
+                json!({"model": model, "input": "x", "dimensions": dimensions}),
+            )
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 400, "{error}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(offered),
+            "{error}"
+        );
+    }
+    assert_eq!(gateway.twin.received().len(), 3);
     gateway.stop().await;
 }

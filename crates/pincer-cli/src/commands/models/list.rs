@@ -78,13 +78,19 @@ fn tokens(n: u32) -> String {
     }
 }
 
-/// A price, or `?` when nobody published one.
+/// A price, or `?` when nobody published one: two decimals (three under 0.1), more when the
+/// published price has them ($0.135 is not shown as 0.14).
 fn price(value: Option<f64>) -> String {
     match value {
         None => "?".to_owned(),
         Some(0.0) => "0".to_owned(),
-        Some(v) if v < 0.1 => format!("{v:.3}"),
-        Some(v) => format!("{v:.2}"),
+        Some(v) => {
+            let least = if v < 0.1 { 3 } else { 2 };
+            (least..=6)
+                .map(|decimals| format!("{v:.decimals$}"))
+                .find(|text| text.parse::<f64>().is_ok_and(|shown| (shown - v).abs() < 1e-9))
+                .unwrap_or_else(|| format!("{v:.6}"))
+        }
     }
 }
 
@@ -234,5 +240,8 @@ mod tests {
         assert_eq!(tokens(3_500_000), "3.5M");
         assert_eq!(tokens(8191), "8191");
         assert_eq!(price(Some(0.035)), "0.035");
+        assert_eq!(price(Some(0.135)), "0.135");
+        assert_eq!(price(Some(3.0)), "3.00");
+        assert_eq!(price(Some(0.02)), "0.020");
     }
 }
