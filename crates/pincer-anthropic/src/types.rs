@@ -148,6 +148,9 @@ pub struct ErrorBody {
     pub kind: String,
     /// The error.
     pub error: ErrorDetail,
+    /// The request's id, as in the `x-request-id` header (added by the gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The error's fields.

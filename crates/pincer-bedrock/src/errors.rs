@@ -183,21 +183,34 @@ where
             if failure.is_timeout() {
                 ProviderError::new(ErrorKind::Timeout, "connecting to Bedrock timed out")
             } else {
-                ProviderError::new(
+                transport(
                     ErrorKind::ServiceUnavailable,
-                    format!("could not reach Bedrock: {}", chain(err)),
+                    "could not reach Bedrock",
+                    err,
                 )
             }
         }
-        SdkError::ResponseError(_) => ProviderError::new(
+        SdkError::ResponseError(_) => transport(
             ErrorKind::StreamInterrupted,
-            format!("Bedrock's response broke off: {}", chain(err)),
+            "the connection to Bedrock was lost before the answer began",
+            err,
         ),
         _ => match find_source::<CredentialsError>(err) {
             Some(credentials) => auth_error(credentials),
             None => ProviderError::new(ErrorKind::Other, chain(err)),
         },
     }
+}
+
+/// A transport failure: a short, stable `message` for the caller, the detail (socket errors,
+/// `os error 104`) in the log only.
+pub fn transport(
+    kind: ErrorKind,
+    message: &'static str,
+    err: &(dyn StdError + 'static),
+) -> ProviderError {
+    tracing::warn!(target: "pincer_bedrock::transport", detail = %chain(err), "{message}");
+    ProviderError::new(kind, message)
 }
 
 /// Classifies a control-plane error (discovery), naming the permission on access denied.

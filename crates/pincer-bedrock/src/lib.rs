@@ -1,6 +1,7 @@
 //! Amazon Bedrock provider for Pincer: credential-source detection, region resolution, the
 //! ConverseStream request/response mapping, error classification, and the streaming provider.
 
+pub mod attempts;
 pub mod aws;
 pub mod cache;
 pub mod credentials;

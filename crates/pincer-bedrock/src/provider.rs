@@ -18,7 +18,8 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use pincer_core::{ErrorKind, EventStream, Provider, ProviderError, ProviderRequest};
 
-use crate::errors::{CallContext, chain, classify, from_sdk_error};
+use crate::attempts::Attempts;
+use crate::errors::{CallContext, classify, from_sdk_error};
 use crate::request::{self, ConverseRequest};
 use crate::stream::StreamMapper;
 
@@ -112,6 +113,7 @@ impl BedrockProvider {
         body: String,
         counted: crate::embed::TokenCount,
     ) -> Result<serde_json::Value, ProviderError> {
+        let attempts = Attempts::default();
         let output = self
             .client
             .invoke_model()
@@ -121,6 +123,7 @@ impl BedrockProvider {
             .body(aws_smithy_types::Blob::new(body))
             .customize()
             .interceptor(counted)
+            .interceptor(attempts.clone())
             .send()
             .await
             .map_err(|err| {
@@ -128,9 +131,12 @@ impl BedrockProvider {
                     model: &model,
                     region: &self.region,
                 };
-                name_credential_source(
-                    from_sdk_error(&err, context),
-                    self.options.credential_source.as_deref(),
+                attempts.note(
+                    name_credential_source(
+                        from_sdk_error(&err, context),
+                        self.options.credential_source.as_deref(),
+                    ),
+                    self.options.initial_backoff,
                 )
             })?;
         serde_json::from_slice(output.body().as_ref()).map_err(|e| {
@@ -144,6 +150,7 @@ impl BedrockProvider {
     async fn start(
         client: &Client,
         built: ConverseRequest,
+        attempts: Attempts,
     ) -> Result<
         aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
         SdkError<
@@ -167,11 +174,11 @@ impl BedrockProvider {
             .set_service_tier(built.service_tier)
             .set_performance_config(built.performance)
             .set_guardrail_config(built.guardrail);
+        let call = call.customize().interceptor(attempts);
         if built.exact_sampling.is_empty() {
             call.send().await
         } else {
-            call.customize()
-                .interceptor(crate::exact::ExactSampling(built.exact_sampling))
+            call.interceptor(crate::exact::ExactSampling(built.exact_sampling))
                 .send()
                 .await
         }
@@ -183,9 +190,10 @@ fn stream_error(
     context: CallContext<'_>,
 ) -> ProviderError {
     let SdkError::ServiceError(service) = err else {
-        return ProviderError::new(
+        return crate::errors::transport(
             ErrorKind::StreamInterrupted,
-            format!("the response stream broke off: {}", chain(err)),
+            "the connection to Bedrock was lost mid-answer",
+            err,
         );
     };
     // Exception frames arrive as modelled variants; their code is the variant.
@@ -323,6 +331,7 @@ impl Provider for BedrockProvider {
         let client = self.client.clone();
         let region = self.region.clone();
         let stall = self.options.stall_timeout;
+        let initial_backoff = self.options.initial_backoff;
         let source = self.options.credential_source.clone();
         Box::pin(stream! {
             let model = request.model.clone();
@@ -338,10 +347,12 @@ impl Provider for BedrockProvider {
                 .with_tool_names(built.tool_names.clone())
                 .with_structured_tool(built.structured_tool.clone())
                 .with_single_tool_call(built.single_tool_call);
-            let output = match Self::start(&client, built).await {
+            let attempts = Attempts::default();
+            let output = match Self::start(&client, built, attempts.clone()).await {
                 Ok(output) => output,
                 Err(err) => {
-                    yield mapper.fail(name_credential_source(from_sdk_error(&err, context), source.as_deref()));
+                    let error = name_credential_source(from_sdk_error(&err, context), source.as_deref());
+                    yield mapper.fail(attempts.note(error, initial_backoff));
                     return;
                 }
             };

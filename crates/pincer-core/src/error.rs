@@ -101,7 +101,12 @@ impl ErrorKind {
 
 /// A provider failure: its kind, the provider's message, and advice for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}{}", kind.as_str(), hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+#[error(
+    "{}: {message}{}{}",
+    kind.as_str(),
+    retried.map(|r| format!(" (after {} attempts)", r.attempts)).unwrap_or_default(),
+    hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+)]
 pub struct ProviderError {
     /// What went wrong.
     pub kind: ErrorKind,
@@ -109,6 +114,18 @@ pub struct ProviderError {
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
+    /// The retries already spent on this request, when the provider retried it.
+    pub retried: Option<Retried>,
+}
+
+/// Retries a provider already made before giving up, so a client can be told not to pile its
+/// own on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retried {
+    /// Calls made, the first included.
+    pub attempts: u32,
+    /// The wait the provider would have made before another attempt.
+    pub next_backoff: Duration,
 }
 
 impl ProviderError {
@@ -118,7 +135,14 @@ impl ProviderError {
             kind,
             message: message.into(),
             hint: None,
+            retried: None,
         }
+    }
+
+    /// The same error, noting the retries spent on it.
+    pub fn with_retried(mut self, retried: Option<Retried>) -> Self {
+        self.retried = retried;
+        self
     }
 
     /// The same error with advice.

@@ -24,7 +24,7 @@ pub use content::{
     AssistantContent, AssistantMessage, Citation, Conversation, Document, Image, Message,
     StopReason, Tool, ToolCall, ToolResult, ToolResultContent, UserContent,
 };
-pub use error::{ErrorKind, ProviderError};
+pub use error::{ErrorKind, ProviderError, Retried};
 pub use event::StreamEvent;
 pub use model::{
     BudgetRange, Capabilities, Modality, Model, ReasoningStyle, RequestDefaults, Sampling,

@@ -7,8 +7,8 @@ Starts the twin and a gateway (with a token) on free loopback ports, drives the 
 `openai` SDK (models, non-streaming and streaming completions, usage, tools with the follow-up
 turn, reasoning replayed across a tool call, images, every error status, a mid-stream failure; the Responses API: create, the stream helper,
 a tool turn that keeps reasoning, parse with a schema, images, refusals; embeddings as floats and
-base64, batched, with dimensions),
-checks `/openapi.json` with `openapi-spec-validator`, stops both with SIGTERM, and prints
+base64, batched, with dimensions; the SDK obeying `x-should-retry` after the gateway's own retries),
+reads `/metrics` with the OpenMetrics and the classic Prometheus parsers, checks `/openapi.json` with `openapi-spec-validator`, stops both with SIGTERM, and prints
 `N passed, N failed` on the last line. Exits non-zero when anything failed.
 """
 
@@ -26,7 +26,10 @@ import traceback
 import urllib.request
 from pathlib import Path
 
+import httpx
 import openai
+import prometheus_client.openmetrics.parser
+import prometheus_client.parser
 from openapi_spec_validator import validate as validate_openapi
 
 SONNET = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -117,8 +120,8 @@ class Gateway:
         self.url = self.gateway.url
         self.client = openai.OpenAI(base_url=self.url + "/v1", api_key=TOKEN, max_retries=0, timeout=30)
 
-    def get(self, path, token=TOKEN):
-        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}"})
+    def get(self, path, token=TOKEN, accept="*/*"):
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {token}", "Accept": accept})
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers.get("content-type"), response.read().decode()
 
@@ -509,17 +512,58 @@ def openapi_document_is_valid(gw):
 
 
 @test
+def sdk_obeys_should_retry_after_the_gateways_retries(gw):
+    sent = []
+    http = httpx.Client(event_hooks={"request": [lambda request: sent.append(request.url.path)]})
+    client = openai.OpenAI(base_url=gw.url + "/v1", api_key=TOKEN, max_retries=3, timeout=30, http_client=http)
+    try:
+        client.chat.completions.create(model=HAIKU + "~throttle", messages=[user("x")])
+        raise AssertionError("expected 429")
+    except openai.RateLimitError as e:
+        headers = e.response.headers
+        assert headers["x-should-retry"] == "false", headers
+        assert int(headers["retry-after-ms"]) == 2000, headers  # 250 ms doubled after 4 attempts
+        assert e.request_id and e.request_id == headers["x-request-id"], (e.request_id, headers)
+        assert e.body["request_id"] == e.request_id, e.body
+        assert "after 4 attempts" in e.body["message"], e.body
+    assert sent == ["/v1/chat/completions"], f"the SDK retried on top of the gateway: {sent}"
+
+
+def metric_families(text, parser):
+    return {f.name: f for f in parser.text_string_to_metric_families(text)}
+
+
+@test
 def metrics_and_health(gw):
     status, _, body = gw.get("/healthz")
     assert status == 200
     status, _, body = gw.get("/readyz")
     assert status == 200 and body.startswith("ready"), body
-    status, kind, body = gw.get("/metrics")
+    # A stream that fails after it began: the client got 200, the request failed.
+    failure_after_streaming_began(gw)
+    want = {"model": "unlisted", "status": "200", "outcome": "error"}
+    # Prometheus's own Accept gets OpenMetrics, read by the OpenMetrics parser.
+    status, kind, body = gw.get("/metrics", accept="application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
     assert status == 200 and kind.startswith("application/openmetrics-text"), kind
-    line = f'pincer_requests_total{{model="{SONNET}",status="200"}}'
-    counts = [float(l.rsplit(" ", 1)[1]) for l in body.splitlines() if l.startswith(line)]
-    assert counts and counts[0] >= 5, counts
+    families = metric_families(body, prometheus_client.openmetrics.parser)
+    requests = families["pincer_requests"]
+    assert requests.type == "counter", requests
+    ok = [s.value for s in requests.samples if s.labels == {"model": SONNET, "status": "200", "outcome": "ok"}]
+    assert ok and ok[0] >= 5, requests.samples
+    assert any(s.labels == want for s in requests.samples), requests.samples
     assert TOKEN not in body
+    # The classic text format for a scraper that asks for it, read by the classic parser: every
+    # counter sample lands in its typed family, none in an untyped one.
+    status, kind, body = gw.get("/metrics", accept="text/plain; version=0.0.4")
+    assert status == 200 and kind == "text/plain; version=0.0.4; charset=utf-8", kind
+    families = metric_families(body, prometheus_client.parser)
+    untyped = [name for name, f in families.items() if f.type in ("unknown", "untyped")]
+    assert not untyped, untyped
+    requests = families["pincer_requests"]
+    assert requests.type == "counter", requests
+    assert {s.name for s in requests.samples} == {"pincer_requests_total"}, requests.samples
+    assert any(s.labels == want for s in requests.samples), requests.samples
+    assert families["pincer_request_duration_seconds"].type == "histogram"
 
 
 def main():

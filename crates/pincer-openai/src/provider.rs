@@ -385,7 +385,8 @@ impl Provider for OpenAiProvider {
                 Ok(response) => response,
                 Err(err) => {
                     let kind = if err.is_timeout() { ErrorKind::Timeout } else { ErrorKind::ServiceUnavailable };
-                    let error = ProviderError::new(kind, format!("could not reach {}: {err}", this.base_url));
+                    tracing::warn!(target: "pincer_openai::transport", detail = %err, base_url = %this.base_url, "could not reach the provider");
+                    let error = ProviderError::new(kind, format!("could not reach {}", this.base_url));
                     yield StreamEvent::Error { partial: mapper.builder.fail(&error, Usage::default()), error };
                     return;
                 }
@@ -403,7 +404,8 @@ impl Provider for OpenAiProvider {
                 let data = match event {
                     Ok(event) => event.data,
                     Err(err) => {
-                        let error = ProviderError::new(ErrorKind::StreamInterrupted, format!("the event stream broke off: {err}"));
+                        tracing::warn!(target: "pincer_openai::transport", detail = %err, "the event stream broke off");
+                        let error = ProviderError::new(ErrorKind::StreamInterrupted, "the connection to the provider was lost mid-answer");
                         let usage = mapper.usage;
                         yield StreamEvent::Error { partial: mapper.builder.fail(&error, usage), error };
                         return;

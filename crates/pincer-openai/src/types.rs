@@ -549,6 +549,9 @@ pub struct ErrorDetail {
     /// The request field at fault, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// The request's id, as in the `x-request-id` header (added by the gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]

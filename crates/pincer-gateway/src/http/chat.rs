@@ -197,7 +197,7 @@ fn sse(
     prices: TierPrices,
     state: SharedState,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
-    let mut record = Some(record);
+    let mut record = Some(record.streaming());
     events
         .flat_map(move |event| {
             let mut out = Vec::new();

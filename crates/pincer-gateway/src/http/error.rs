@@ -169,6 +169,7 @@ impl GatewayError {
                 kind: kind.to_owned(),
                 code: Some(code.to_owned()),
                 param,
+                request_id: None,
             },
         }
     }
@@ -177,17 +178,46 @@ impl GatewayError {
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let GatewayError::Upstream(ProviderError {
-            kind: ErrorKind::Throttled { retry_after },
-            ..
-        }) = &self
-        {
-            let seconds = retry_after.map_or(1, |d| d.as_secs().max(1));
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let GatewayError::Upstream(error) = &self {
+            retry_headers(error, response.headers_mut());
         }
         response
+    }
+}
+
+/// The SDKs' header that overrides their own retry rules.
+pub const X_SHOULD_RETRY: &str = "x-should-retry";
+
+/// What a client should do after an upstream failure. A throttled request gets `retry-after`
+/// (and `retry-after-ms`): Bedrock's wait when it named one, else the backoff Pincer would have
+/// used next. When Pincer has already spent retries on it, a throttled request also gets
+/// `x-should-retry: false` (another try soon would only throttle more; the OpenAI and Anthropic
+/// SDKs obey it), and a 5xx or timeout gets the next backoff as `retry-after`.
+pub fn retry_headers(error: &ProviderError, headers: &mut axum::http::HeaderMap) {
+    let wait = match (&error.kind, error.retried) {
+        (ErrorKind::Throttled { retry_after }, retried) => {
+            if retried.is_some() {
+                headers.insert(X_SHOULD_RETRY, HeaderValue::from_static("false"));
+            }
+            retry_after
+                .or(retried.map(|r| r.next_backoff))
+                .unwrap_or(std::time::Duration::from_secs(1))
+        }
+        (
+            ErrorKind::ServiceUnavailable | ErrorKind::Timeout | ErrorKind::StreamInterrupted,
+            Some(retried),
+        ) => retried.next_backoff,
+        _ => return,
+    };
+    let millis = wait.as_millis().max(1);
+    let seconds = millis.div_ceil(1000);
+    for (name, value) in [
+        (header::RETRY_AFTER.as_str(), seconds),
+        ("retry-after-ms", millis),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+            headers.insert(name, value);
+        }
     }
 }
 
@@ -211,43 +241,59 @@ pub fn is_messages_path(path: &str) -> bool {
     path == "/v1/messages" || path.starts_with("/v1/messages/")
 }
 
-/// Every error on the Messages door's paths in Anthropic's shape, `{"type": "error", "error":
-/// {type, message}}`, whichever layer answered (authentication, limits, load shedding, a panic,
-/// an unknown route or the door itself); headers such as `retry-after` are kept.
-pub async fn messages_shape(
+/// Every error body, whichever layer answered (authentication, limits, load shedding, a panic,
+/// an unknown route or a door), carries the request's id — in OpenAI's shape as
+/// `error.request_id`, in Anthropic's as a top-level `request_id`, as each API places it — and
+/// on the Messages door's paths is in Anthropic's shape, `{"type": "error", "error": {type,
+/// message}}`. Headers such as `retry-after` are kept.
+pub async fn shape_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let messages = is_messages_path(request.uri().path());
+    let request_id = crate::http::request_id::of(request.headers()).map(str::to_owned);
     let response = next.run(request).await;
     let status = response.status();
-    if !messages || !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json && !messages {
         return response;
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return (parts.status, parts.headers).into_response();
     };
-    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| {
-            if v["type"] == "error" {
-                return None;
-            }
-            v["error"]["message"].as_str().map(str::to_owned)
-        });
-    let Some(message) = message else {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
-    let body = pincer_anthropic::types::ErrorBody {
-        kind: "error".to_owned(),
-        error: pincer_anthropic::types::ErrorDetail {
-            kind: anthropic_type(status).to_owned(),
-            message,
-        },
-    };
+    if messages && value["type"] != "error" {
+        let Some(message) = value["error"]["message"].as_str().map(str::to_owned) else {
+            return Response::from_parts(parts, axum::body::Body::from(bytes));
+        };
+        value = serde_json::to_value(pincer_anthropic::types::ErrorBody {
+            kind: "error".to_owned(),
+            error: pincer_anthropic::types::ErrorDetail {
+                kind: anthropic_type(status).to_owned(),
+                message,
+            },
+            request_id: None,
+        })
+        .unwrap_or(value);
+    }
+    if let Some(id) = request_id {
+        if value["type"] == "error" {
+            value["request_id"] = serde_json::Value::String(id);
+        } else if let Some(error) = value.get_mut("error").and_then(|e| e.as_object_mut()) {
+            error.insert("request_id".to_owned(), serde_json::Value::String(id));
+        }
+    }
     parts.headers.remove(header::CONTENT_LENGTH);
-    let mut response = Json(body).into_response();
+    let mut response = Json(value).into_response();
     *response.status_mut() = parts.status;
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE {

@@ -4,7 +4,7 @@
 //! fallbacks and starts the answer; its events become a `message` or the Messages API's
 //! server-sent events (`pincer_anthropic::encode`). count_tokens asks Bedrock's CountTokens.
 //!
-//! Every error on these paths is in Anthropic's shape (`error::messages_shape` reshapes what any
+//! Every error on these paths is in Anthropic's shape (`error::shape_errors` reshapes what any
 //! layer answers); a failure after streaming began is an `error` event, and the stream ends.
 
 use std::convert::Infallible;
@@ -239,7 +239,7 @@ fn sse(
     prices: TierPrices,
     state: SharedState,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
-    let mut record = Some(record);
+    let mut record = Some(record.streaming());
     let mut ended = false;
     let opening: Vec<Event> = encoder.start().iter().map(|(n, v)| event(n, v)).collect();
     // `None` marks the provider's end: a stream that ends without `Done` or `Error` still ends

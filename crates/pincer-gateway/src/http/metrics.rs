@@ -1,11 +1,15 @@
-//! `GET /metrics`: Prometheus (OpenMetrics text) counters and histograms for requests, latency,
-//! time to first token, tokens, cost, errors and the catalog.
+//! `GET /metrics`: counters and histograms for requests, latency, time to first token, tokens,
+//! cost, errors and the catalog, in the format the scraper's `Accept` prefers: OpenMetrics 1.0
+//! (what Prometheus asks for first), or the classic Prometheus text format 0.0.4 for a client
+//! that ranks `text/plain` higher (its parsers read counters as `*_total` families).
 //!
 //! Every label is bounded. The `model` label is a key of the catalog (the models `/v1/models`
 //! lists), [`UNLISTED_MODEL`] for a model the catalog does not hold, or empty before a model
 //! was resolved — never text a client chose, so 1,000 made-up model ids add one series, not
-//! 1,000. Statuses are HTTP status codes, kinds come from the error taxonomy, outcomes and
-//! `stream` are fixed words.
+//! 1,000. `status` is the HTTP status the client received (`200` for a stream that failed
+//! after it began, `499` when the client left before any answer), `outcome` what became of the
+//! request (`ok`, `error`, `cancelled`); kinds come from the error taxonomy, and `stream` is
+//! `true` or `false`.
 
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -26,12 +30,34 @@ use crate::http::state::SharedState;
 /// The `model` label of requests for a model the catalog does not list.
 pub const UNLISTED_MODEL: &str = "unlisted";
 
-/// Labels of request counters: the model and the HTTP status (`cancelled` when the client left).
+/// Labels of request counters: the model, the HTTP status sent and the outcome.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     model: String,
     status: String,
+    outcome: &'static str,
 }
+
+/// What became of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Error,
+    Cancelled,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Error => "error",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The status label of a client that left before the response head (nginx's convention).
+const CLIENT_CLOSED: &str = "499";
 
 /// Labels of latency histograms.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -111,7 +137,7 @@ impl Metrics {
         let catalog_models = Gauge::default();
         registry.register(
             "requests",
-            "Chat completion requests answered, by model and HTTP status",
+            "Requests to the API doors, by model, HTTP status sent and outcome",
             requests.clone(),
         );
         registry.register_with_unit(
@@ -172,11 +198,18 @@ impl Metrics {
         }
     }
 
-    /// Renders the OpenMetrics text.
-    pub fn render(&self) -> String {
+    /// Renders the metrics in `format`.
+    pub fn render(&self, format: Format) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        let _ = match format {
+            Format::OpenMetrics => {
+                prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            }
+            Format::Classic => {
+                prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)
+            }
+        };
         out
     }
 
@@ -214,14 +247,22 @@ impl Metrics {
                 kind: kind.to_owned(),
             })
             .inc();
-        self.answered(model, status.as_str(), false, elapsed);
+        self.answered(model, status.as_str(), Outcome::Error, false, elapsed);
     }
 
-    fn answered(&self, model: &str, status: &str, stream: bool, elapsed: Duration) {
+    fn answered(
+        &self,
+        model: &str,
+        status: &str,
+        outcome: Outcome,
+        stream: bool,
+        elapsed: Duration,
+    ) {
         self.requests
             .get_or_create(&RequestLabels {
                 model: model.to_owned(),
                 status: status.to_owned(),
+                outcome: outcome.as_str(),
             })
             .inc();
         self.duration
@@ -271,6 +312,7 @@ pub struct RequestRecord {
     stream: bool,
     started: Instant,
     first_output: bool,
+    head_sent: bool,
     finished: bool,
 }
 
@@ -287,6 +329,7 @@ impl RequestRecord {
             stream,
             started,
             first_output: false,
+            head_sent: false,
             finished: false,
         }
     }
@@ -326,16 +369,34 @@ impl RequestRecord {
         }
     }
 
+    /// The response head (`200`, then the stream) has gone to the client; a failure or a
+    /// hang-up from here on keeps that status.
+    pub fn streaming(mut self) -> Self {
+        self.head_sent = true;
+        self
+    }
+
     /// The answer is complete.
     pub fn succeeded(mut self, usage: &Usage, prices: &Prices) {
         self.metrics.used(&self.model, usage, prices);
-        self.metrics
-            .answered(&self.model, "200", self.stream, self.started.elapsed());
+        self.metrics.answered(
+            &self.model,
+            "200",
+            Outcome::Ok,
+            self.stream,
+            self.started.elapsed(),
+        );
         self.finished = true;
     }
 
-    /// The request failed with `kind` and `status`.
+    /// The request failed with `kind`: answered with `status`, or inside a stream already
+    /// answered with 200.
     pub fn failed(mut self, kind: &str, status: StatusCode) {
+        let status = if self.head_sent {
+            StatusCode::OK
+        } else {
+            status
+        };
         self.metrics
             .failed(&self.model, kind, status, self.started.elapsed());
         self.finished = true;
@@ -350,7 +411,8 @@ impl Drop for RequestRecord {
         if !self.finished {
             self.metrics.answered(
                 &self.model,
-                "cancelled",
+                if self.head_sent { "200" } else { CLIENT_CLOSED },
+                Outcome::Cancelled,
                 self.stream,
                 self.started.elapsed(),
             );
@@ -358,12 +420,90 @@ impl Drop for RequestRecord {
     }
 }
 
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+    /// The classic Prometheus text format, 0.0.4.
+    Classic,
+}
+
+impl Format {
+    /// The `content-type` of the format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Classic => prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+        }
+    }
+
+    /// The format an `Accept` header prefers: OpenMetrics unless `text/plain` is ranked above it
+    /// (or OpenMetrics is refused with `q=0`); OpenMetrics without a header or for `*/*`.
+    pub fn negotiate(accept: Option<&str>) -> Self {
+        let Some(accept) = accept else {
+            return Format::OpenMetrics;
+        };
+        let (mut open_metrics, mut text, mut any) = (None::<f32>, None::<f32>, None::<f32>);
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .and_then(|(_, v)| v.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let slot = match media.as_str() {
+                "application/openmetrics-text" => &mut open_metrics,
+                "text/plain" | "text/*" => &mut text,
+                "*/*" => &mut any,
+                _ => continue,
+            };
+            *slot = Some(slot.map_or(q, |best| best.max(q)));
+        }
+        let open_metrics = open_metrics.or(any).unwrap_or(0.0);
+        let text = text.or(any).unwrap_or(0.0);
+        if text > open_metrics {
+            Format::Classic
+        } else {
+            Format::OpenMetrics
+        }
+    }
+}
+
 /// The handler.
-pub async fn render(State(state): State<SharedState>) -> Response {
-    let mut response = (StatusCode::OK, state.metrics.render()).into_response();
-    response.headers_mut().insert(
+pub async fn render(State(state): State<SharedState>, headers: axum::http::HeaderMap) -> Response {
+    let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let mut response = (StatusCode::OK, state.metrics.render(format)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        HeaderValue::from_static(format.content_type()),
     );
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scrapers_accept_headers_get_what_they_rank_first() {
+        // Prometheus 3 and 2, then a classic-only scraper, curl, and a refusal.
+        let prometheus3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+        let prometheus2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(Format::negotiate(Some(prometheus3)), Format::OpenMetrics);
+        assert_eq!(Format::negotiate(Some(prometheus2)), Format::OpenMetrics);
+        assert_eq!(
+            Format::negotiate(Some("text/plain; version=0.0.4")),
+            Format::Classic
+        );
+        assert_eq!(Format::negotiate(Some("*/*")), Format::OpenMetrics);
+        assert_eq!(Format::negotiate(None), Format::OpenMetrics);
+        assert_eq!(
+            Format::negotiate(Some("application/openmetrics-text;q=0, */*")),
+            Format::Classic
+        );
+    }
 }

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod metrics;
 pub mod models;
 pub mod openapi;
+pub mod request_id;
 pub mod responses;
 pub mod server;
 pub mod state;
@@ -29,6 +30,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use state::{GatewayState, SharedState};
 
@@ -86,17 +88,26 @@ pub fn with_layers(api: Router<SharedState>, state: SharedState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(access_log))
         .layer(CatchPanicLayer::custom(limits::panicked))
-        .layer(middleware::from_fn(error::messages_shape))
+        .layer(middleware::from_fn(error::shape_errors))
+        .layer(PropagateRequestIdLayer::new(
+            request_id::X_REQUEST_ID.clone(),
+        ))
+        .layer(SetRequestIdLayer::new(
+            request_id::X_REQUEST_ID.clone(),
+            request_id::MakeId,
+        ))
+        .layer(middleware::from_fn(request_id::screen))
         .with_state(state)
 }
 
 /// One structured log line per request: method, path (never the query), status, time to the
-/// response head, and for completions the model and completion id. Headers (which carry the
-/// token) and bodies are not logged.
+/// response head, the request id, and for completions the model and completion id. Headers
+/// (which carry the token) and bodies are not logged.
 async fn access_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let request_id = request_id::of(request.headers()).map(str::to_owned);
     let response = next.run(request).await;
     let served = response.extensions().get::<door::Served>();
     tracing::info!(
@@ -105,6 +116,7 @@ async fn access_log(request: Request, next: Next) -> Response {
         path,
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        request_id = request_id.as_deref(),
         model = served.map(|s| s.model.as_str()),
         id = served.map(|s| s.id.as_str()),
         "request"

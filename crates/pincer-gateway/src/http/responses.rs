@@ -276,7 +276,7 @@ fn sse(
     state: SharedState,
     hold: bool,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
-    let mut record = Some(record);
+    let mut record = Some(record.streaming());
     let mut ended = false;
     let opening: Vec<Event> = encoder.start().iter().map(event).collect();
     // `None` marks the provider's end: a stream that ends without `Done` or `Error` still

@@ -391,7 +391,9 @@ async fn a_thousand_disconnects_leave_no_task_stream_or_memory_behind() {
     let counts = gateway.twin.stream_counts();
     assert_eq!((counts.started, counts.completed), (1000, 0), "{counts:?}");
     let text = gateway.metrics().await;
-    let cancelled = "pincer_requests_total{model=\"unlisted\",status=\"cancelled\"}";
+    // The head (200) went out before each hang-up.
+    let cancelled =
+        "pincer_requests_total{model=\"unlisted\",status=\"200\",outcome=\"cancelled\"}";
     assert_eq!(metric(&text, cancelled), Some(1000.0), "{model}: {text}");
     assert!(
         tasks_after <= tasks_before + 4,

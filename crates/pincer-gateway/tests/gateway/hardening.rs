@@ -141,7 +141,7 @@ async fn made_up_model_ids_do_not_grow_the_metrics() {
     assert_eq!(
         metric(
             &text,
-            "pincer_requests_total{model=\"unlisted\",status=\"404\"}"
+            "pincer_requests_total{model=\"unlisted\",status=\"404\",outcome=\"error\"}"
         ),
         Some(334.0),
         "{text}"

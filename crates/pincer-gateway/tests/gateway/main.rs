@@ -35,6 +35,7 @@ mod messages;
 mod operation;
 mod responses;
 mod rules;
+mod signals;
 mod surface;
 
 const CLAUDE: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";

@@ -29,7 +29,7 @@ async fn metrics_count_requests_tokens_cost_and_errors() {
             .starts_with("application/openmetrics-text")
     );
     let text = response.text().await.unwrap();
-    let ok = format!("pincer_requests_total{{model=\"{CLAUDE}\",status=\"200\"}}");
+    let ok = format!("pincer_requests_total{{model=\"{CLAUDE}\",status=\"200\",outcome=\"ok\"}}");
     assert_eq!(metric(&text, &ok), Some(2.0), "{text}");
     for stream in ["true", "false"] {
         let count = format!(

@@ -88,7 +88,10 @@ fn price(value: Option<f64>) -> String {
             let least = if v < 0.1 { 3 } else { 2 };
             (least..=6)
                 .map(|decimals| format!("{v:.decimals$}"))
-                .find(|text| text.parse::<f64>().is_ok_and(|shown| (shown - v).abs() < 1e-9))
+                .find(|text| {
+                    text.parse::<f64>()
+                        .is_ok_and(|shown| (shown - v).abs() < 1e-9)
+                })
                 .unwrap_or_else(|| format!("{v:.6}"))
         }
     }

@@ -1,0 +1,84 @@
+//! How many calls the SDK's retries made for one request, so a failure can say it was already
+//! retried (and the gateway can tell its client not to pile retries on top: `x-should-retry`,
+//! `retry-after`).
+//!
+//! The SDK's standard retries wait a random time up to `initial_backoff × 2^(attempts − 1)`,
+//! capped at 20 s, before each new attempt; [`next_backoff`] is that ceiling for the attempt
+//! that was not made.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_sdk_bedrockruntime::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_bedrockruntime::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_bedrockruntime::error::BoxError;
+use pincer_core::{ProviderError, Retried};
+
+/// The SDK's longest wait between two attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+/// Counts the attempts of one call (install it per call, with `customize()`).
+#[derive(Debug, Clone, Default)]
+pub struct Attempts(Arc<AtomicU32>);
+
+impl Attempts {
+    /// Attempts made so far.
+    pub fn made(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// `error`, noting the retries spent when there were any.
+    pub fn note(&self, error: ProviderError, initial_backoff: Duration) -> ProviderError {
+        let attempts = self.made();
+        if attempts > 1 {
+            error.with_retried(Some(Retried {
+                attempts,
+                next_backoff: next_backoff(initial_backoff, attempts),
+            }))
+        } else {
+            error
+        }
+    }
+}
+
+impl Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "pincer::Attempts"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The longest wait before attempt `attempts + 1`.
+pub fn next_backoff(initial: Duration, attempts: u32) -> Duration {
+    let factor = 2u32
+        .checked_pow(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    initial
+        .checked_mul(factor)
+        .unwrap_or(MAX_BACKOFF)
+        .min(MAX_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_sdk_cap() {
+        let initial = Duration::from_millis(250);
+        assert_eq!(next_backoff(initial, 1), initial);
+        assert_eq!(next_backoff(initial, 4), Duration::from_secs(2));
+        assert_eq!(next_backoff(initial, 10), MAX_BACKOFF);
+        assert_eq!(next_backoff(initial, 200), MAX_BACKOFF);
+    }
+}
