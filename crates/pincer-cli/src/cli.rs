@@ -49,8 +49,21 @@ pub enum Command {
     /// List models and check the model setup.
     #[command(subcommand)]
     Models(ModelsCommand),
-    /// Serve the OpenAI-compatible API (chat completions, models) in front of the catalog.
+    /// Serve the API (OpenAI chat completions and Responses, Anthropic Messages, embeddings,
+    /// models) in front of the catalog.
     Gateway(GatewayArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+/// `pincer completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `pincer gateway`

@@ -1,8 +1,10 @@
 //! One module per command; [`run`] resolves what every command needs and dispatches.
 
 pub mod chat;
+pub mod completions;
 pub mod config;
 pub mod gateway;
+pub mod man;
 pub mod models;
 
 use anyhow::Result;
@@ -14,25 +16,38 @@ use crate::printer::Printer;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
-    let location = ConfigLocation::resolve(cli.global.config).ok_or_else(|| {
-        UsageError(
-            "cannot find a home folder for ~/.pincer; set PINCER_HOME or PINCER_CONFIG".to_owned(),
-        )
-    })?;
+    let config = cli.global.config;
+    // Resolved only for the commands that read or write the config.
+    let location = move || {
+        ConfigLocation::resolve(config).ok_or_else(|| {
+            UsageError(
+                "cannot find a home folder for ~/.pincer; set PINCER_HOME or PINCER_CONFIG"
+                    .to_owned(),
+            )
+        })
+    };
     match cli.command {
-        Command::Config(command) => match command {
-            ConfigCommand::Path => config::path::run(&location, printer),
-            ConfigCommand::Get(args) => config::get::run(&location, &args, printer),
-            ConfigCommand::Set(args) => config::set::run(&location, &args, printer),
-            ConfigCommand::Unset(args) => config::unset::run(&location, &args, printer),
-            ConfigCommand::Validate => config::validate::run(&location, printer),
-            ConfigCommand::Schema => config::schema::run(printer),
-        },
-        Command::Chat(args) => chat::run(&location, args, printer),
-        Command::Gateway(args) => gateway::run(&location, &args, printer),
-        Command::Models(command) => match command {
-            ModelsCommand::List(args) => models::list::run(&location, &args, printer),
-            ModelsCommand::Status(args) => models::status::run(&location, &args, printer),
-        },
+        Command::Config(command) => {
+            let location = location()?;
+            match command {
+                ConfigCommand::Path => config::path::run(&location, printer),
+                ConfigCommand::Get(args) => config::get::run(&location, &args, printer),
+                ConfigCommand::Set(args) => config::set::run(&location, &args, printer),
+                ConfigCommand::Unset(args) => config::unset::run(&location, &args, printer),
+                ConfigCommand::Validate => config::validate::run(&location, printer),
+                ConfigCommand::Schema => config::schema::run(printer),
+            }
+        }
+        Command::Chat(args) => chat::run(&location()?, args, printer),
+        Command::Gateway(args) => gateway::run(&location()?, &args, printer),
+        Command::Models(command) => {
+            let location = location()?;
+            match command {
+                ModelsCommand::List(args) => models::list::run(&location, &args, printer),
+                ModelsCommand::Status(args) => models::status::run(&location, &args, printer),
+            }
+        }
+        Command::Completions(args) => completions::run(&args, printer),
+        Command::Man => man::run(printer),
     }
 }

@@ -18,6 +18,7 @@ mod config_validate;
 mod durability;
 mod gateway;
 mod hardening;
+mod install;
 mod models;
 mod secrets;
 mod surface;
