@@ -167,6 +167,9 @@ pub struct ChatArgs {
     /// Hold a session even when stdin is not a terminal (one message per line).
     #[arg(short, long, conflicts_with = "message")]
     pub interactive: bool,
+    /// Continue a conversation saved with `/save FILE` (its model, unless --model names one).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<std::path::PathBuf>,
 }
 
 /// `--service-tier`.

@@ -1,7 +1,8 @@
 //! `pincer chat`: stream a conversation with a model.
 //!
 //! One turn with `-m TEXT` (or text piped on stdin); an interactive session on a terminal
-//! otherwise (`/exit` or Ctrl-D to leave). The answer streams to stdout as it arrives; reasoning
+//! otherwise, with a line editor and history (`editor`), session commands such as `/model`,
+//! `/usage` and `/save` (`commands`), and `--resume` of a saved conversation (`saved`). The answer streams to stdout as it arrives; reasoning
 //! streams dimmed to stderr; a closing line on stderr gives tokens, cache tokens, cost and
 //! latency. `--json` prints one JSON object per event instead. Models are looked up and fall back
 //! exactly as in the gateway (`pincer-runtime`): when the default model (no `--model`, or the
@@ -9,8 +10,13 @@
 //! no access, on-demand not supported, …), the configured fallbacks are tried in order. Ctrl-C cancels the answer:
 //! in a session the partial answer is kept and the session goes on; otherwise exit code 130.
 
+mod commands;
+mod editor;
+mod saved;
+
+use std::cell::RefCell;
 use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -26,7 +32,10 @@ use pincer_runtime::providers::Providers;
 use pincer_runtime::resolve::Resolved;
 use pincer_runtime::{LookupError, Progress, Runtime};
 use serde_json::json;
-use tokio::io::AsyncBufReadExt;
+
+use self::commands::Typed;
+use self::editor::{Input, LineSource};
+use self::saved::Saved;
 
 use crate::cli::{ChatArgs, ServiceTierArg};
 use crate::exit::{ExitStatus, UsageError};
@@ -45,6 +54,12 @@ pub fn run(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> Resu
 
 async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> Result<ExitStatus> {
     let config = Config::load(&location.path)?;
+    // A resumed conversation brings its model, unless --model names another.
+    let resumed = args.resume.as_deref().map(Saved::load).transpose()?;
+    let model_arg = args
+        .model
+        .clone()
+        .or_else(|| resumed.as_ref().map(|saved| saved.model.clone()));
     // The catalog the gateway and `models list` use, as the last discovery left it (never a
     // discovery call: a chat does not wait on the control plane), so a model is described alike
     // on every path.
@@ -64,10 +79,9 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
     );
     // An application profile named by ARN is described as its base model, which Bedrock is
     // asked about once (then remembered); every other chat makes no control-plane call.
-    if catalog.has_unknown_profiles(&config.options, args.model.as_deref()) {
+    if catalog.has_unknown_profiles(&config.options, model_arg.as_deref()) {
         let setup = pincer_bedrock::aws::load(config.options.discovery().region.as_deref()).await;
-        let arn = args
-            .model
+        let arn = model_arg
             .as_deref()
             .and_then(|m| m.split_once('/'))
             .map(|(_, id)| id);
@@ -111,33 +125,14 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
     };
     let providers = Providers::new(config.options.discovery().region, bedrock);
     let runtime = Runtime::new(config.options.clone(), catalog, providers);
-    let candidates = runtime
-        .candidates(args.model.as_deref())
-        .map_err(|error| match error {
-            LookupError::NoDefault => UsageError(
-                "no model to use: pass --model provider/model-id or set agents.defaults.model.primary"
-                    .to_owned(),
-            ),
-            LookupError::NotFound(message) => {
-                // The catalog's closest names, for a typo.
-                let catalog = runtime.catalog();
-                let near: Vec<String> = catalog
-                    .closest(args.model.as_deref().unwrap_or_default(), 2)
-                    .iter()
-                    .map(|e| format!("`{}`", e.key))
-                    .collect();
-                if near.is_empty() {
-                    UsageError(message)
-                } else {
-                    UsageError(format!("{message}; did you mean {}?", near.join(" or ")))
-                }
-            }
-            other => UsageError(other.to_string()),
-        })?;
+    let candidates = candidates_for(&runtime, model_arg.as_deref())?;
     for (fallback, reason) in &candidates.skipped {
         printer.warn(&format!("skipping fallback {fallback}: {reason}"));
     }
-    let session = Session {
+    let history = std::io::stdin()
+        .is_terminal()
+        .then(|| crate::commands::models::home_of(&location.path).join("chat_history"));
+    let mut session = Session {
         config: &config,
         config_path: &location.path,
         candidates: candidates.models,
@@ -145,11 +140,32 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
         options,
         json: args.json,
         printer,
+        totals: RefCell::new(Totals::default()),
+        saved_path: args.resume.clone(),
+        history,
     };
-    let mut conversation = Conversation {
-        system: args.system.clone(),
-        messages: Vec::new(),
-        tools: Vec::new(),
+    let conversation = match resumed {
+        Some(saved) => {
+            let mut conversation = saved.conversation;
+            if args.system.is_some() {
+                conversation.system.clone_from(&args.system);
+            }
+            printer.status(&format!(
+                "resumed {} messages from {}",
+                conversation.messages.len(),
+                args.resume
+                    .as_deref()
+                    .map(Path::display)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            ));
+            conversation
+        }
+        None => Conversation {
+            system: args.system.clone(),
+            messages: Vec::new(),
+            tools: Vec::new(),
+        },
     };
     let one_shot = match args.message {
         Some(text) => Some(text),
@@ -164,6 +180,7 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
     };
     match one_shot {
         Some(text) => {
+            let mut conversation = conversation;
             conversation
                 .messages
                 .push(user_message(&text, images, documents));
@@ -175,6 +192,35 @@ async fn chat(location: &ConfigLocation, args: ChatArgs, printer: &Printer) -> R
         }
         None => session.interactive(conversation, images, documents).await,
     }
+}
+
+/// The models to try for `model` (the default one when `None`), or a usage error naming the
+/// closest ones for a typo.
+fn candidates_for(
+    runtime: &Runtime,
+    model: Option<&str>,
+) -> Result<pincer_runtime::Candidates, UsageError> {
+    runtime.candidates(model).map_err(|error| match error {
+        LookupError::NoDefault => UsageError(
+            "no model to use: pass --model provider/model-id or set agents.defaults.model.primary"
+                .to_owned(),
+        ),
+        LookupError::NotFound(message) => {
+            // The catalog's closest names, for a typo.
+            let catalog = runtime.catalog();
+            let near: Vec<String> = catalog
+                .closest(model.unwrap_or_default(), 2)
+                .iter()
+                .map(|e| format!("`{}`", e.key))
+                .collect();
+            if near.is_empty() {
+                UsageError(message)
+            } else {
+                UsageError(format!("{message}; did you mean {}?", near.join(" or ")))
+            }
+        }
+        other => UsageError(other.to_string()),
+    })
 }
 
 /// Ctrl-C: the process exits 130.
@@ -255,43 +301,158 @@ struct Session<'a> {
     options: RequestOptions,
     json: bool,
     printer: &'a Printer,
+    /// What the conversation's answers used so far.
+    totals: RefCell<Totals>,
+    /// The file `/save` writes without an argument (the one resumed).
+    saved_path: Option<PathBuf>,
+    /// The editor's history file, on a terminal.
+    history: Option<PathBuf>,
+}
+
+/// Tokens and cost of the answers of a session.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    answers: u32,
+    input: u64,
+    output: u64,
+    cache_read: u64,
+    cache_write: u64,
+    /// The cost of the priced answers.
+    cost: f64,
+    /// Answers whose price is unknown (their cost is not in `cost`).
+    unpriced: u32,
+}
+
+impl Totals {
+    fn add(&mut self, usage: &pincer_core::Usage, cost: Option<f64>) {
+        self.answers += 1;
+        self.input += usage.input;
+        self.output += usage.output;
+        self.cache_read += usage.cache_read;
+        self.cache_write += usage.cache_write;
+        match cost {
+            Some(cost) => self.cost += cost,
+            None => self.unpriced += 1,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let cost = match (self.unpriced, self.answers) {
+            (0, _) => format!("${:.6}", self.cost),
+            (n, all) if n == all => "cost unknown (no published price)".to_owned(),
+            (n, _) => format!(
+                "${:.6} for the priced answers, {n} with no published price",
+                self.cost
+            ),
+        };
+        format!(
+            "{} answers · {} in · {} out · cache {} read / {} write · {cost}",
+            self.answers, self.input, self.output, self.cache_read, self.cache_write
+        )
+    }
 }
 
 impl Session<'_> {
     async fn interactive(
-        &self,
+        &mut self,
         mut conversation: Conversation,
         mut images: Vec<Image>,
         mut documents: Vec<Document>,
     ) -> Result<ExitStatus> {
-        let model = &self.candidates[0].reference;
+        let terminal = std::io::stdin().is_terminal();
+        let mut input = if terminal {
+            let models: Vec<String> = self
+                .runtime
+                .catalog()
+                .served()
+                .filter(|e| e.kind == "chat")
+                .map(|e| e.key.clone())
+                .collect();
+            LineSource::terminal(self.history.clone(), models)?
+        } else {
+            LineSource::plain()
+        };
         self.printer.status(&format!(
-            "chatting with {model}; /exit or Ctrl-D to leave, Ctrl-C cancels an answer"
+            "chatting with {}; /help lists commands, Ctrl-D leaves, Ctrl-C cancels an answer",
+            self.candidates[0].reference
         ));
-        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-        let prompt = std::io::stdin().is_terminal();
         loop {
-            if prompt {
-                self.printer.err_dim("> ");
-            }
-            // Ctrl-C at the prompt ends the session (once a handler is installed, the default
-            // action no longer would).
-            let line = tokio::select! {
-                line = lines.next_line() => line?,
-                _ = tokio::signal::ctrl_c() => None,
+            let line = match input.next("> ").await? {
+                Input::Line(line) => line,
+                Input::Interrupted => {
+                    self.printer.err_dim("(Ctrl-D or /exit leaves)\n");
+                    continue;
+                }
+                Input::End => break,
             };
-            let Some(line) = line else {
-                break;
+            let text = match commands::parse(&line) {
+                Typed::Empty => continue,
+                Typed::Exit => break,
+                Typed::Message(text) => text,
+                Typed::Help => {
+                    self.printer.status(commands::HELP);
+                    continue;
+                }
+                Typed::Usage => {
+                    self.printer.status(&self.totals.borrow().describe());
+                    continue;
+                }
+                Typed::Clear => {
+                    conversation.messages.clear();
+                    *self.totals.borrow_mut() = Totals::default();
+                    self.printer.status("conversation cleared");
+                    continue;
+                }
+                Typed::Model(None) => {
+                    self.printer
+                        .status(&format!("model: {}", self.candidates[0].reference));
+                    continue;
+                }
+                Typed::Model(Some(name)) => {
+                    match candidates_for(&self.runtime, Some(&name)) {
+                        Ok(candidates) => {
+                            self.candidates = candidates.models;
+                            self.printer.status(&format!(
+                                "now chatting with {}",
+                                self.candidates[0].reference
+                            ));
+                        }
+                        Err(error) => self.printer.warn_error(&error.to_string()),
+                    }
+                    continue;
+                }
+                Typed::Save(file) => {
+                    let Some(path) = file.or_else(|| self.saved_path.clone()) else {
+                        self.printer.warn_error("/save needs a file: /save FILE");
+                        continue;
+                    };
+                    let saved = Saved::new(
+                        self.candidates[0].reference.to_string(),
+                        conversation.clone(),
+                    );
+                    match saved.store(&path) {
+                        Ok(()) => {
+                            self.printer.status(&format!(
+                                "saved {} messages to {} (pincer chat --resume {} goes on)",
+                                conversation.messages.len(),
+                                path.display(),
+                                path.display()
+                            ));
+                            self.saved_path = Some(path);
+                        }
+                        Err(error) => self.printer.warn_error(&format!("{error:#}")),
+                    }
+                    continue;
+                }
+                Typed::Unknown(name) => {
+                    self.printer.warn_error(&format!(
+                        "{name} is not a command; /help lists them (// sends a message starting with /)"
+                    ));
+                    continue;
+                }
             };
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            if line == "/exit" || line == "/quit" {
-                break;
-            }
             conversation.messages.push(user_message(
-                line,
+                &text,
                 std::mem::take(&mut images),
                 std::mem::take(&mut documents),
             ));
@@ -507,6 +668,9 @@ impl Session<'_> {
                 .tier_prices()
                 .serving(message.service_tier.as_deref()),
         );
+        self.totals
+            .borrow_mut()
+            .add(&usage, cost.as_ref().map(|c| c.total));
         if self.json {
             let mut done = json!({
                 "type": "done",

@@ -20,5 +20,6 @@ mod gateway;
 mod hardening;
 mod install;
 mod models;
+mod repl;
 mod secrets;
 mod surface;
