@@ -9,6 +9,7 @@ pub mod commands;
 pub mod exit;
 pub mod logging;
 pub mod printer;
+pub mod telemetry;
 
 use std::process::ExitCode;
 
@@ -30,11 +31,10 @@ pub fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(cli.global.quiet, cli.global.color);
-    let log_warning = logging::init(match cli.command {
-        cli::Command::Gateway(_) => "warn,pincer_gateway=info",
-        _ => "off",
-    });
-    if let Some(warning) = log_warning {
+    // The gateway sets up its logs itself, once its config (and telemetry) is read.
+    if !matches!(cli.command, cli::Command::Gateway(_))
+        && let Some(warning) = logging::init("off", None)
+    {
         printer.warn(&warning);
     }
     match commands::run(cli, &printer) {

@@ -14,11 +14,12 @@
 use std::io::Write;
 
 use pincer_core::env::EnvVars;
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::Layer;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Registry};
 
 /// Targets capped at `debug`, with why.
 const CAPPED: [(&str, &str); 3] = [
@@ -51,13 +52,15 @@ pub fn register_environment_secrets() {
 }
 
 /// Installs the subscriber. `default` is the filter used when neither variable is set; `off`
-/// installs nothing. An invalid filter falls back to `default`, and the warning is returned.
-pub fn init(default: &str) -> Option<String> {
+/// logs nothing. An invalid filter falls back to `default`, and the warning is returned.
+/// `tracer`, when traces are exported, receives the gateway's spans (`pincer_gateway::otel`)
+/// whatever the log filter says.
+pub fn init(default: &str, tracer: Option<opentelemetry_sdk::trace::SdkTracer>) -> Option<String> {
     register_environment_secrets();
     let directives = EnvVars::get_string(EnvVars::PINCER_LOG)
         .or_else(|| EnvVars::get_string(EnvVars::RUST_LOG))
         .unwrap_or_else(|| default.to_owned());
-    if directives == "off" {
+    if directives == "off" && tracer.is_none() {
         return None;
     }
     let mut warning = None;
@@ -72,25 +75,33 @@ pub fn init(default: &str) -> Option<String> {
         |caps, (target, _)| caps.with_target(*target, LevelFilter::DEBUG),
     );
     let json = EnvVars::get_string(EnvVars::PINCER_LOG_FORMAT).is_some_and(|f| f == "json");
-    let registry = tracing_subscriber::registry().with(filter).with(caps);
-    // A second call (only possible in tests) keeps the first subscriber.
-    let _ = if json {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(Scrubbed),
-            )
-            .try_init()
+    let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
+    layers.push(if json {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(Scrubbed)
+            .with_filter(filter.and(caps))
+            .boxed()
     } else {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(false)
-                    .with_writer(Scrubbed),
-            )
-            .try_init()
-    };
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(Scrubbed)
+            .with_filter(filter.and(caps))
+            .boxed()
+    });
+    if let Some(tracer) = tracer {
+        layers.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(
+                    Targets::new()
+                        .with_target(pincer_gateway::http::telemetry::TARGET, LevelFilter::INFO),
+                )
+                .boxed(),
+        );
+    }
+    // A second call (only possible in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(layers).try_init();
     warning
 }
 

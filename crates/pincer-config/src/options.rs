@@ -382,6 +382,22 @@ pub struct GatewayOptions {
     pub remote_images: Option<RemoteImageOptions>,
     /// Limits that protect the gateway from slow, large or too many requests.
     pub limits: Option<LimitOptions>,
+    /// Traces exported with OpenTelemetry (off unless an endpoint is set here or in
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub telemetry: Option<TelemetryOptions>,
+}
+
+/// The `gateway.telemetry` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TelemetryOptions {
+    /// Base URL of an OTLP/HTTP receiver (traces go to `{otlpEndpoint}/v1/traces`, protobuf);
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` take precedence.
+    #[schemars(regex(pattern = r"^https?://"))]
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the exported spans (`OTEL_SERVICE_NAME` takes precedence).
+    #[schemars(extend("default" = "pincer"))]
+    pub service_name: Option<String>,
 }
 
 /// The `gateway.limits` section.

@@ -26,6 +26,13 @@ impl EnvVars {
     /// Log filter in `tracing` syntax (e.g. `info`, `pincer_gateway=debug`); the gateway logs
     /// requests at `info` by default, other commands log nothing unless asked.
     pub const PINCER_LOG: &'static str = "PINCER_LOG";
+    /// Base URL of an OTLP/HTTP receiver; traces go to `{base}/v1/traces`.
+    pub const OTEL_EXPORTER_OTLP_ENDPOINT: &'static str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    /// The whole URL traces are posted to (before the base URL).
+    pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &'static str =
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+    /// `service.name` of the exported spans.
+    pub const OTEL_SERVICE_NAME: &'static str = "OTEL_SERVICE_NAME";
     /// Log filter used when `PINCER_LOG` is unset.
     pub const RUST_LOG: &'static str = "RUST_LOG";
     /// Log format: `text` (default) or `json`.

@@ -3,7 +3,8 @@
 //! It prints the address it listens on once ready (port 0 picks a free one), refreshes the
 //! model catalog in the background, and stops on SIGINT or SIGTERM, letting requests in flight
 //! finish within `gateway.shutdownTimeout`. Binding to a non-loopback address without a token
-//! is refused. Request logs go to stderr (`PINCER_LOG`, `PINCER_LOG_FORMAT`).
+//! is refused. Request logs go to stderr (`PINCER_LOG`, `PINCER_LOG_FORMAT`); traces go over
+//! OTLP when an endpoint is set (`crate::telemetry`), and are flushed before it exits.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -44,11 +45,30 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
         ))
         .into());
     }
+    // Logs, and traces when an OTLP endpoint is set.
+    let telemetry =
+        crate::telemetry::Settings::resolve(&settings.telemetry.clone().unwrap_or_default());
+    let (exporter, tracer) = match &telemetry {
+        Some(telemetry) => {
+            let (exporter, tracer) = crate::telemetry::Exporter::start(telemetry)?;
+            (Some(exporter), Some(tracer))
+        }
+        None => (None, None),
+    };
+    if let Some(warning) = crate::logging::init("warn,pincer_gateway=info", tracer) {
+        printer.warn(&warning);
+    }
+    if let Some(telemetry) = &telemetry {
+        printer.status(&format!(
+            "exporting traces to {} as {}",
+            telemetry.traces_url, telemetry.service_name
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     pincer_gateway::http::limits::log_panics();
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let (setup, catalog) = load_serving_catalog(&config, &location.path, printer).await?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -66,7 +86,8 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             catalog,
             Providers::with_setup(setup, Default::default()),
         ));
-        let state = Arc::new(GatewayState::new(runtime.clone(), token));
+        let state =
+            Arc::new(GatewayState::new(runtime.clone(), token).with_telemetry(exporter.is_some()));
         let metrics = state.metrics.clone();
         let refresh = refresher.spawn(runtime, move |ok, served| {
             metrics.catalog_refreshed(ok, served);
@@ -86,7 +107,13 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             )),
         }
         Ok(ExitStatus::Success)
-    })
+    });
+    if let Some(exporter) = exporter
+        && let Err(error) = exporter.shutdown()
+    {
+        printer.warn(&format!("{error:#}"));
+    }
+    served
 }
 
 async fn shutdown_signal() {

@@ -23,3 +23,4 @@ mod models;
 mod repl;
 mod secrets;
 mod surface;
+mod telemetry;

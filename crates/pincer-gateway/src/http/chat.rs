@@ -87,11 +87,11 @@ async fn answer(
     let mut request = match parse(headers, body) {
         Ok(request) => request,
         Err(error) => {
-            let record = RequestRecord::start(state.metrics.clone(), started, false);
+            let record = state.record(started, false);
             return Err(door::fail(record, error));
         }
     };
-    let mut record = RequestRecord::start(state.metrics.clone(), started, request.stream);
+    let mut record = state.record(started, request.stream);
     if state.log_contents {
         tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
     }
@@ -171,6 +171,7 @@ async fn begin(
         param: Some(e.param),
     })?;
     state.runtime.signatures().restore(&mut conversation);
+    record.request(&conversation, &options);
     let answer = state
         .runtime
         .begin(candidates, conversation, options, &mut |progress| {
@@ -217,10 +218,7 @@ fn sse(
                     out.push(Event::default().data("[DONE]"));
                     state.runtime.signatures().remember(message);
                     if let Some(record) = record.take() {
-                        record.succeeded(
-                            &message.usage,
-                            &prices.serving(message.service_tier.as_deref()),
-                        );
+                        record.finished(message, &prices.serving(message.service_tier.as_deref()));
                     }
                 }
                 _ => out.extend(encoder.encode(&event).map(|chunk| data(&chunk))),

@@ -143,10 +143,7 @@ pub async fn finish(
                 tracing::info!(target: "pincer_gateway::contents", id, answer = %message.text());
             }
             state.runtime.signatures().remember(&message);
-            record.succeeded(
-                &message.usage,
-                &prices.serving(message.service_tier.as_deref()),
-            );
+            record.finished(&message, &prices.serving(message.service_tier.as_deref()));
             Ok(message)
         }
         Ok(Err(error)) => Err(fail(record, GatewayError::Upstream(error))),

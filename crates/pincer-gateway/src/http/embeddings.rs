@@ -17,7 +17,6 @@ use tokio::time::timeout_at;
 
 use crate::http::door;
 use crate::http::error::GatewayError;
-use crate::http::metrics::RequestRecord;
 use crate::http::state::SharedState;
 
 /// The handler.
@@ -52,7 +51,7 @@ async fn answer(
     started: Instant,
     model: &mut String,
 ) -> Result<Response, GatewayError> {
-    let mut record = RequestRecord::start(state.metrics.clone(), started, false);
+    let mut record = state.record_embeddings(started);
     let parsed = door::json_body(headers, body).and_then(|body| {
         let request: EmbeddingsRequest = door::parse_json(&body)?;
         let texts = inputs(&request).map_err(bad_request)?;

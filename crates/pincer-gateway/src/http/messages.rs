@@ -106,11 +106,11 @@ async fn answer(
     let (betas, request) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
-            let record = RequestRecord::start(state.metrics.clone(), started, false);
+            let record = state.record(started, false);
             return Err(door::fail(record, error));
         }
     };
-    let mut record = RequestRecord::start(state.metrics.clone(), started, request.stream);
+    let mut record = state.record(started, request.stream);
     if state.log_contents {
         tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
     }
@@ -177,6 +177,7 @@ async fn begin(
         display_thinking,
     } = convert(request, &provider, &model, betas).map_err(bad_request)?;
     state.runtime.signatures().restore(&mut conversation);
+    record.request(&conversation, &options);
     let answer = state
         .runtime
         .begin(candidates, conversation, options, &mut |progress| {
@@ -277,10 +278,7 @@ fn sse(
                     ended = true;
                     state.runtime.signatures().remember(message);
                     if let Some(record) = record.take() {
-                        record.succeeded(
-                            &message.usage,
-                            &prices.serving(message.service_tier.as_deref()),
-                        );
+                        record.finished(message, &prices.serving(message.service_tier.as_deref()));
                     }
                 }
                 out.extend(

@@ -314,6 +314,12 @@ pub struct RequestRecord {
     first_output: bool,
     head_sent: bool,
     finished: bool,
+    /// When traces are exported: the operation, and whether the span records contents.
+    traced: Option<(&'static str, bool)>,
+    /// The span of the model being called.
+    span: Option<crate::http::telemetry::ModelSpan>,
+    /// What every model span of the request records about it.
+    asked: Option<crate::http::telemetry::Asked>,
 }
 
 impl RequestRecord {
@@ -331,6 +337,31 @@ impl RequestRecord {
             first_output: false,
             head_sent: false,
             finished: false,
+            traced: None,
+            span: None,
+            asked: None,
+        }
+    }
+
+    /// Traces the model calls as `operation` spans (`chat`, `embeddings`), with the messages
+    /// when `contents`.
+    pub fn traced(mut self, operation: &'static str, contents: bool) -> Self {
+        self.traced = Some((operation, contents));
+        self
+    }
+
+    /// The request's parameters (and contents), for its trace.
+    pub fn request(
+        &mut self,
+        conversation: &pincer_core::Conversation,
+        options: &pincer_core::RequestOptions,
+    ) {
+        if let Some((_, contents)) = self.traced {
+            self.asked = Some(crate::http::telemetry::Asked::new(
+                conversation,
+                options,
+                contents,
+            ));
         }
     }
 
@@ -340,13 +371,27 @@ impl RequestRecord {
         let label = if listed { key } else { UNLISTED_MODEL };
         label.clone_into(&mut self.model);
         self.key = pincer_core::model_ref::shorten(key).into_owned();
+        if let Some((operation, contents)) = self.traced {
+            // A fallback's span follows the failed one's.
+            let span =
+                crate::http::telemetry::ModelSpan::new(operation, key, self.stream, contents);
+            if let Some(asked) = &self.asked {
+                span.request(asked);
+            }
+            self.span = Some(span);
+        }
     }
 
     /// Follows the runtime while an answer begins: the model asked, a fallback, the first output.
     pub fn progress(&mut self, progress: &pincer_runtime::Progress<'_>) {
         match progress {
             pincer_runtime::Progress::Trying { key, in_catalog } => self.model(key, *in_catalog),
-            pincer_runtime::Progress::FallingBack { key, .. } => self.metrics.fallback(key),
+            pincer_runtime::Progress::FallingBack { key, error, .. } => {
+                if let Some(span) = &self.span {
+                    span.failed(error.kind.as_str());
+                }
+                self.metrics.fallback(key);
+            }
             pincer_runtime::Progress::FirstOutput => self.first_output(),
         }
     }
@@ -376,8 +421,19 @@ impl RequestRecord {
         self
     }
 
-    /// The answer is complete.
+    /// The answer is complete: `message`, priced at `prices`.
+    pub fn finished(self, message: &pincer_core::AssistantMessage, prices: &Prices) {
+        if let Some(span) = &self.span {
+            span.answered(&message.usage, Some(message));
+        }
+        self.succeeded(&message.usage, prices);
+    }
+
+    /// The request is complete, having used `usage`.
     pub fn succeeded(mut self, usage: &Usage, prices: &Prices) {
+        if let Some(span) = &self.span {
+            span.answered(usage, None);
+        }
         self.metrics.used(&self.model, usage, prices);
         self.metrics.answered(
             &self.model,
@@ -392,6 +448,9 @@ impl RequestRecord {
     /// The request failed with `kind`: answered with `status`, or inside a stream already
     /// answered with 200.
     pub fn failed(mut self, kind: &str, status: StatusCode) {
+        if let Some(span) = &self.span {
+            span.failed(kind);
+        }
         let status = if self.head_sent {
             StatusCode::OK
         } else {

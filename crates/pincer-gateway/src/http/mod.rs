@@ -15,6 +15,7 @@ pub mod request_id;
 pub mod responses;
 pub mod server;
 pub mod state;
+pub mod telemetry;
 
 use std::time::{Duration, Instant};
 
@@ -66,7 +67,7 @@ pub fn with_layers(api: Router<SharedState>, state: SharedState) -> Router {
         .layer(HandleErrorLayer::new(limits::overloaded))
         .load_shed()
         .concurrency_limit(state.limits.max_concurrent_requests);
-    let api = api
+    let mut api = api
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limits::read_body,
@@ -76,6 +77,9 @@ pub fn with_layers(api: Router<SharedState>, state: SharedState) -> Router {
             auth::require_token,
         ))
         .layer(concurrency);
+    if state.telemetry {
+        api = api.layer(middleware::from_fn(telemetry::trace_requests));
+    }
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))

@@ -137,11 +137,11 @@ async fn answer(
     let mut request = match parsed {
         Ok(request) => request,
         Err(error) => {
-            let record = RequestRecord::start(state.metrics.clone(), started, false);
+            let record = state.record(started, false);
             return Err(door::fail(record, error));
         }
     };
-    let mut record = RequestRecord::start(state.metrics.clone(), started, request.stream);
+    let mut record = state.record(started, request.stream);
     let hold = request.store != Some(false);
     let limit = state.limits.max_request_bytes;
     if let Err(e) = resolve_references(&mut request, |id| state.response_items.get(id), limit) {
@@ -252,6 +252,7 @@ async fn begin(
         param: Some(e.param),
     })?;
     state.runtime.signatures().restore(&mut conversation);
+    record.request(&conversation, &options);
     let answer = state
         .runtime
         .begin(candidates, conversation, options, &mut |progress| {
@@ -317,10 +318,7 @@ fn sse(
                     out.extend(events.iter().map(event));
                     state.runtime.signatures().remember(message);
                     if let Some(record) = record.take() {
-                        record.succeeded(
-                            &message.usage,
-                            &prices.serving(message.service_tier.as_deref()),
-                        );
+                        record.finished(message, &prices.serving(message.service_tier.as_deref()));
                     }
                 }
                 Some(provider_event) => {

@@ -11,7 +11,7 @@ use pincer_runtime::{Candidates, LookupError, Runtime};
 use crate::http::error::GatewayError;
 use crate::http::images::RemoteImages;
 use crate::http::limits::Limits;
-use crate::http::metrics::Metrics;
+use crate::http::metrics::{Metrics, RequestRecord};
 
 /// Shared state.
 #[derive(Debug)]
@@ -32,6 +32,8 @@ pub struct GatewayState {
     pub remote_images: RemoteImages,
     /// Responses output items, for `item_reference`.
     pub response_items: crate::http::responses::HeldItems,
+    /// Whether requests are traced (an OpenTelemetry exporter is installed).
+    pub telemetry: bool,
 }
 
 /// Shared state, as handlers receive it.
@@ -52,6 +54,37 @@ impl GatewayState {
             token,
             metrics,
             response_items: Default::default(),
+            telemetry: false,
+        }
+    }
+
+    /// The same state, tracing requests when `on`.
+    pub fn with_telemetry(mut self, on: bool) -> Self {
+        self.telemetry = on;
+        self
+    }
+
+    /// The metrics (and, when traced, the span) of a chat request started at `started`.
+    pub fn record(&self, started: std::time::Instant, stream: bool) -> RequestRecord {
+        self.traced(
+            RequestRecord::start(self.metrics.clone(), started, stream),
+            "chat",
+        )
+    }
+
+    /// The metrics (and span) of an embeddings request.
+    pub fn record_embeddings(&self, started: std::time::Instant) -> RequestRecord {
+        self.traced(
+            RequestRecord::start(self.metrics.clone(), started, false),
+            "embeddings",
+        )
+    }
+
+    fn traced(&self, record: RequestRecord, operation: &'static str) -> RequestRecord {
+        if self.telemetry {
+            record.traced(operation, self.log_contents)
+        } else {
+            record
         }
     }
 
