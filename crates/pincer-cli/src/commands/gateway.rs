@@ -80,6 +80,7 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             aws: setup.clone(),
             env: Arc::new(ProcessEnvironment),
             deadline: AWS_DEADLINE,
+            first_retry: pincer_runtime::refresh::FIRST_RETRY,
         };
         let runtime = Arc::new(Runtime::new(
             config.options.clone(),

@@ -412,3 +412,33 @@ async fn a_thousand_disconnects_leave_no_task_stream_or_memory_behind() {
     );
     owned.stop().await;
 }
+
+#[tokio::test]
+async fn a_gateway_that_started_without_discovery_is_ready_soon_after_it_returns() {
+    // The default hour between refreshes; nothing configured, so nothing to serve at first.
+    let gateway = Gateway::launch(Setup {
+        control_fault: Some(Fault::Deny),
+        deadline: Duration::from_millis(800),
+        ..Setup::new(DISCOVERY_ON)
+    })
+    .await;
+    assert_eq!(gateway.get("/readyz").send().await.unwrap().status(), 503);
+    // Failed tries come quickly (200 ms, doubling) and are counted.
+    metric_above(
+        &gateway,
+        "pincer_catalog_refreshes_total{outcome=\"error\"}",
+        0.0,
+    )
+    .await;
+    gateway.twin.set_control_fault(None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while gateway.get("/readyz").send().await.unwrap().status() != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not ready 10 s after discovery came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gateway.model_ids().await.len() > 10);
+    gateway.stop().await;
+}

@@ -202,6 +202,7 @@ impl Gateway {
             aws: setup.clone(),
             env: Arc::new(env),
             deadline,
+            first_retry: Duration::from_millis(200),
         };
         let runtime = Arc::new(Runtime::new(
             options,
