@@ -9,7 +9,7 @@ use pincer_core::ReasoningLevel;
 use crate::printer::ColorMode;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success, 1 runtime failure, 2 usage or config error.
+Exit codes: 0 success, 1 runtime failure, 2 usage or config error, 130 interrupted (Ctrl-C).
 Config file: $PINCER_CONFIG, else $PINCER_HOME/config.json5 (PINCER_HOME defaults to ~/.pincer).";
 
 /// Pincer: a fast model gateway and CLI for Amazon Bedrock.

@@ -74,7 +74,15 @@ pub fn init(default: &str, tracer: Option<opentelemetry_sdk::trace::SdkTracer>) 
         Targets::new().with_default(LevelFilter::TRACE),
         |caps, (target, _)| caps.with_target(*target, LevelFilter::DEBUG),
     );
-    let json = EnvVars::get_string(EnvVars::PINCER_LOG_FORMAT).is_some_and(|f| f == "json");
+    let json = json_format();
+    if let Some(format) = EnvVars::get_string(EnvVars::PINCER_LOG_FORMAT)
+        && !format.eq_ignore_ascii_case("json")
+        && !format.eq_ignore_ascii_case("text")
+    {
+        warning = Some(format!(
+            "ignoring PINCER_LOG_FORMAT=`{format}`: it is `text` or `json`; logging text"
+        ));
+    }
     let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
     layers.push(if json {
         tracing_subscriber::fmt::layer()
@@ -93,6 +101,12 @@ pub fn init(default: &str, tracer: Option<opentelemetry_sdk::trace::SdkTracer>) 
         layers.push(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
+                // Only the conventions' attributes: no timings, code locations, threads.
+                .with_tracked_inactivity(false)
+                .with_location(false)
+                .with_threads(false)
+                .with_target(false)
+                .with_level(false)
                 .with_filter(
                     Targets::new()
                         .with_target(pincer_gateway::http::telemetry::TARGET, LevelFilter::INFO),
@@ -103,6 +117,11 @@ pub fn init(default: &str, tracer: Option<opentelemetry_sdk::trace::SdkTracer>) 
     // A second call (only possible in tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry().with(layers).try_init();
     warning
+}
+
+/// Whether logs are JSON (`PINCER_LOG_FORMAT=json`, in any case).
+pub fn json_format() -> bool {
+    EnvVars::get_string(EnvVars::PINCER_LOG_FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"))
 }
 
 /// stderr, scrubbed of registered secrets. The formatter writes each event in one call, so a

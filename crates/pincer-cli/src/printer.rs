@@ -3,7 +3,9 @@
 //! Results go to stdout; progress, status lines, warnings and errors go to stderr, and `--quiet`
 //! silences status lines only. Colour follows `--color` (auto: only on a terminal, honouring
 //! `NO_COLOR`/`CLICOLOR_FORCE`, via `anstream`). Writes return `io::Result`, so a closed pipe
-//! surfaces as an error that `main` turns into a clean exit.
+//! surfaces as an error that `main` turns into a clean exit. A process that logs JSON (the
+//! gateway with `PINCER_LOG_FORMAT=json`) gets its status lines and warnings as log records
+//! instead ([`Printer::as_log_records`]), so its stderr is all JSON.
 
 use std::io::{self, Write};
 
@@ -27,6 +29,8 @@ pub enum ColorMode {
 pub struct Printer {
     quiet: bool,
     choice: ColorChoice,
+    /// Status lines and warnings go to the log (`pincer::status`) rather than to stderr.
+    records: bool,
 }
 
 impl Printer {
@@ -37,7 +41,19 @@ impl Printer {
             ColorMode::Always => ColorChoice::Always,
             ColorMode::Never => ColorChoice::Never,
         };
-        Self { quiet, choice }
+        Self {
+            quiet,
+            choice,
+            records: false,
+        }
+    }
+
+    /// The same printer, its status lines and warnings written as log records.
+    pub fn as_log_records(&self) -> Self {
+        Self {
+            records: true,
+            ..self.clone()
+        }
     }
 
     fn stdout(&self) -> AutoStream<io::StdoutLock<'static>> {
@@ -84,14 +100,23 @@ impl Printer {
 
     /// A status line on stderr (silenced by `--quiet`).
     pub fn status(&self, line: &str) {
-        if !self.quiet {
+        if self.quiet {
+            return;
+        }
+        if self.records {
+            tracing::info!(target: "pincer::status", "{line}");
+        } else {
             let _ = writeln!(self.stderr(), "{line}");
         }
     }
 
     /// A warning on stderr (never silenced).
     pub fn warn(&self, line: &str) {
-        let _ = writeln!(self.stderr(), "{}: {line}", "warning".yellow().bold());
+        if self.records {
+            tracing::warn!(target: "pincer::status", "{line}");
+        } else {
+            let _ = writeln!(self.stderr(), "{}: {line}", "warning".yellow().bold());
+        }
     }
 
     /// A one-line error on stderr (for failures reported without ending the program).

@@ -24,8 +24,34 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings from the environment and `options`, or `None` when no endpoint is set.
-    pub fn resolve(options: &TelemetryOptions) -> Option<Self> {
+    /// The settings from the environment and `options`, or `None` when no endpoint is set or
+    /// the standard switches turn traces off (`OTEL_SDK_DISABLED=true`,
+    /// `OTEL_TRACES_EXPORTER=none`). A protocol other than `http/protobuf` is refused: spans sent
+    /// as protobuf over HTTP to a gRPC port would be lost without a word.
+    pub fn resolve(options: &TelemetryOptions) -> Result<Option<Self>, String> {
+        let var = |name: &str| EnvVars::get_string(name).filter(|v| !v.trim().is_empty());
+        if var("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+            || var("OTEL_TRACES_EXPORTER").is_some_and(|v| v.trim().eq_ignore_ascii_case("none"))
+        {
+            return Ok(None);
+        }
+        for name in [
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ] {
+            if let Some(protocol) = var(name) {
+                if protocol.trim() != "http/protobuf" {
+                    return Err(format!(
+                        "{name}={protocol}: Pincer exports traces as http/protobuf only; point it at the receiver's OTLP/HTTP port (4318) and unset {name}"
+                    ));
+                }
+                break;
+            }
+        }
+        Ok(Self::endpoint(options))
+    }
+
+    fn endpoint(options: &TelemetryOptions) -> Option<Self> {
         let base = |url: &str| format!("{}/v1/traces", url.trim_end_matches('/'));
         let traces_url = EnvVars::get_string(EnvVars::OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
             .filter(|url| !url.is_empty())

@@ -102,9 +102,9 @@ impl ErrorKind {
 /// A provider failure: its kind, the provider's message, and advice for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{}: {message}{}{}",
+    "{}{}: {message}{}",
     kind.as_str(),
-    retried.map(|r| format!(" (after {} attempts)", r.attempts)).unwrap_or_default(),
+    retried.map(|r| format!(" after {} attempts", r.attempts)).unwrap_or_default(),
     hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
 )]
 pub struct ProviderError {

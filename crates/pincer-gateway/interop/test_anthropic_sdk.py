@@ -7,7 +7,7 @@ Starts the twin and a gateway (with a token) on free loopback ports, drives `POS
 and `POST /v1/messages/count_tokens` with the `anthropic` SDK (2.x: it sends `anthropic-version:
 2026-10-21` and its `api_key` as `Authorization: Bearer`): create, the stream helper and the raw
 event stream, stop sequences and max_tokens, tools with tool_choice and the tool_result turn
-(plain and streamed), thinking whose signature is replayed across a tool turn, adaptive thinking,
+(plain and streamed), the request id in `request-id` and in error bodies, thinking whose signature is replayed across a tool turn, adaptive thinking,
 images, count_tokens, both auth styles (x-api-key and Bearer), the error shape and classes, a
 failure after streaming began, and request bodies shaped as Claude Code sends them
 (`?beta=true`, an `anthropic-beta` list, cache_control, context_management, metadata). Stops both
@@ -98,6 +98,7 @@ def messages_create(gw):
     assert "hello from the anthropic sdk" in out.content[0].text, out.content
     assert out.stop_reason == "end_turn" and out.stop_sequence is None, out
     assert out.usage.input_tokens > 0 and out.usage.output_tokens > 0, out.usage
+    assert out._request_id and out._request_id.startswith("req_"), out._request_id
 
 
 @test
@@ -302,8 +303,11 @@ def error_shape_and_classes(gw):
         assert body["error"].get("message"), body
         if error_type:
             assert body["error"]["type"] == error_type, body
+        # The id the SDK reads from Anthropic's `request-id` header is the body's.
+        assert e.request_id and e.request_id == body.get("request_id"), (e.request_id, body)
         if status == 429:
-            assert e.response.headers.get("retry-after"), e.response.headers
+            headers = e.response.headers
+            assert headers.get("retry-after") and headers.get("x-should-retry") == "false", headers
 
 
 @test

@@ -345,9 +345,13 @@ impl Totals {
                 self.cost
             ),
         };
+        let answers = match self.answers {
+            1 => "1 answer".to_owned(),
+            n => format!("{n} answers"),
+        };
         format!(
-            "{} answers · {} in · {} out · cache {} read / {} write · {cost}",
-            self.answers, self.input, self.output, self.cache_read, self.cache_write
+            "{answers} · {} in · {} out · cache {} read / {} write · {cost}",
+            self.input, self.output, self.cache_read, self.cache_write
         )
     }
 }
@@ -398,8 +402,8 @@ impl Session<'_> {
                     continue;
                 }
                 Typed::Clear => {
+                    // What was spent stays spent: /usage still counts it.
                     conversation.messages.clear();
-                    *self.totals.borrow_mut() = Totals::default();
                     self.printer.status("conversation cleared");
                     continue;
                 }
@@ -426,6 +430,16 @@ impl Session<'_> {
                         self.printer.warn_error("/save needs a file: /save FILE");
                         continue;
                     };
+                    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
+                        && !folder.is_dir()
+                    {
+                        self.printer.warn_error(&format!(
+                            "cannot save to {}: there is no folder {}",
+                            path.display(),
+                            folder.display()
+                        ));
+                        continue;
+                    }
                     let saved = Saved::new(
                         self.candidates[0].reference.to_string(),
                         conversation.clone(),
@@ -649,8 +663,15 @@ impl Session<'_> {
             .as_deref()
             .map(|h| format!(" — {h}"))
             .unwrap_or_default();
-        self.printer
-            .warn_error(&format!("{}: {}{hint}", error.kind.as_str(), error.message));
+        let attempts = error
+            .retried
+            .map(|r| format!(" after {} attempts", r.attempts))
+            .unwrap_or_default();
+        self.printer.warn_error(&format!(
+            "{}{attempts}: {}{hint}",
+            error.kind.as_str(),
+            error.message
+        ));
     }
 
     fn report_done(
@@ -677,7 +698,8 @@ impl Session<'_> {
                 "model": candidate.reference.to_string(),
                 "stopReason": message.stop_reason,
                 "usage": {"input": usage.input, "output": usage.output, "cacheRead": usage.cache_read, "cacheWrite": usage.cache_write, "total": usage.total()},
-                "costUsd": cost.map(|c| c.total),
+                // Rounded to a billionth of a dollar: no `2.0000000000000003e-6`.
+                "costUsd": cost.map(|c| (c.total * 1e9).round() / 1e9),
                 "firstTokenMs": first.map(|d| d.as_millis()),
                 "elapsedMs": elapsed.as_millis(),
             });

@@ -22,6 +22,9 @@ use crate::commands::models::{AWS_DEADLINE, home_of, load_serving_catalog};
 use crate::exit::{ExitStatus, UsageError};
 use crate::printer::Printer;
 
+/// The log filter when `PINCER_LOG` is unset: requests and status at `info`, the rest `warn`.
+const GATEWAY_LOG_FILTER: &str = "warn,pincer_gateway=info,pincer::status=info";
+
 /// Runs the gateway until a signal stops it.
 pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> Result<ExitStatus> {
     let config = Config::load(&location.path)?;
@@ -47,7 +50,8 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
     }
     // Logs, and traces when an OTLP endpoint is set.
     let telemetry =
-        crate::telemetry::Settings::resolve(&settings.telemetry.clone().unwrap_or_default());
+        crate::telemetry::Settings::resolve(&settings.telemetry.clone().unwrap_or_default())
+            .map_err(UsageError)?;
     let (exporter, tracer) = match &telemetry {
         Some(telemetry) => {
             let (exporter, tracer) = crate::telemetry::Exporter::start(telemetry)?;
@@ -55,9 +59,17 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
         }
         None => (None, None),
     };
-    if let Some(warning) = crate::logging::init("warn,pincer_gateway=info", tracer) {
+    if let Some(warning) = crate::logging::init(GATEWAY_LOG_FILTER, tracer) {
         printer.warn(&warning);
     }
+    // JSON logs stay all JSON: status lines and warnings become records too.
+    let records;
+    let printer = if crate::logging::json_format() {
+        records = printer.as_log_records();
+        &records
+    } else {
+        printer
+    };
     if let Some(telemetry) = &telemetry {
         printer.status(&format!(
             "exporting traces to {} as {}",

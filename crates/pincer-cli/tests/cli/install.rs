@@ -93,6 +93,14 @@ fn the_man_page_renders_cleanly_and_documents_every_command() {
     ] {
         assert!(page.contains(&format!(".SH \"{section}\"")), "{section}");
     }
+    for section in ["CHAT SESSION COMMANDS", "ENVIRONMENT", "FILES"] {
+        assert!(
+            page.contains(&format!(".SH {section}"))
+                || page.contains(&format!(".SH \"{section}\"")),
+            "{section}"
+        );
+    }
+    assert!(page.contains("PINCER_GATEWAY_TOKEN") && page.contains("130 interrupted"));
     for flag in ["max\\-attempts", "show\\-secrets", "dry\\-run", "bind"] {
         assert!(page.contains(flag), "{flag} is not in the man page");
     }

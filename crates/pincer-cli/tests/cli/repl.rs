@@ -241,11 +241,15 @@ fn the_session_is_a_real_line_editor() {
         7,
         "the whole conversation goes up"
     );
+    // What is typed ahead, in the same read as the Enter before it, is kept.
+    terminal.keys("/help\rtyped ahead\r");
+    answered(&terminal, 5);
+    assert_eq!(last_user_text(&twin), "typed ahead");
 
     // Commands are not sent to the model.
     let sent = twin.received().len();
     terminal.keys("/usage\r");
-    terminal.wait_for("4 answers · ", 1);
+    terminal.wait_for("5 answers · ", 1);
     terminal.keys("/bogus\r");
     terminal.wait_for("/bogus is not a command", 1);
     terminal.keys("/model\r");
@@ -269,7 +273,7 @@ fn the_session_is_a_real_line_editor() {
     terminal.keys(&format!("/model {HAIKU_35}\r"));
     terminal.wait_for(&format!("now chatting with {HAIKU_35}"), 1);
     terminal.keys("after the switch\r");
-    answered(&terminal, 5);
+    answered(&terminal, 6);
     assert!(
         twin.received()
             .last()
@@ -328,4 +332,21 @@ fn a_file_that_is_not_a_saved_conversation_is_refused_with_its_place() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad.json:3:"), "{stderr}");
+}
+
+#[test]
+fn piped_sessions_continue_lines_ending_in_a_backslash() {
+    let context = TestContext::new();
+    config(&context);
+    let twin = TwinGuard::start();
+    let mut command = context.pincer(&["chat", "-i"]);
+    twin.configure(&mut command);
+    let output = crate::common::output_with_stdin(&mut command, b"second \\\ncontinued\nthird\n");
+    assert!(output.status.success(), "{output:?}");
+    let received = twin.received();
+    assert_eq!(received.len(), 2, "two messages");
+    assert_eq!(
+        received[0]["messages"][0]["content"][0]["text"],
+        "second \ncontinued"
+    );
 }

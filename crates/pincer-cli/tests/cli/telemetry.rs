@@ -169,6 +169,16 @@ fn requests_become_spans_with_the_genai_conventions() {
     );
     let answer = post(&gateway.addr, "/v1/chat/completions", &traceparent, &body);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A streamed answer: its request span lasts until the stream ends.
+    let slow = post(
+        &gateway.addr,
+        "/v1/chat/completions",
+        "",
+        &format!(
+            r#"{{"model": "{NOVA}~slow:100", "stream": true, "messages": [{{"role": "user", "content": "one two three four"}}]}}"#
+        ),
+    );
+    assert!(slow.contains("[DONE]"), "{slow}");
     let throttled = post(
         &gateway.addr,
         "/v1/chat/completions",
@@ -191,7 +201,7 @@ fn requests_become_spans_with_the_genai_conventions() {
         .map(|(_, s)| s)
         .filter(|s| s.name == "POST /v1/chat/completions")
         .collect();
-    assert_eq!(server.len(), 2, "{spans:#?}");
+    assert_eq!(server.len(), 3, "{spans:#?}");
     // The first continues the client's trace.
     let first = server
         .iter()
@@ -208,7 +218,7 @@ fn requests_become_spans_with_the_genai_conventions() {
         .map(|(_, s)| s)
         .filter(|s| s.name.starts_with("chat us.amazon.nova-micro-v1:0"))
         .collect();
-    assert_eq!(model_spans.len(), 2, "{spans:#?}");
+    assert_eq!(model_spans.len(), 3, "{spans:#?}");
     let answered = model_spans
         .iter()
         .find(|s| s.parent_span_id == first.span_id)
@@ -223,7 +233,6 @@ fn requests_become_spans_with_the_genai_conventions() {
         ("gen_ai.request.max_tokens", "50"),
         ("gen_ai.request.temperature", "0.5"),
         ("gen_ai.request.stream", "false"),
-        ("gen_ai.response.finish_reasons", "[\"stop\"]"),
     ] {
         assert_eq!(
             attrs.get(key).map(String::as_str),
@@ -231,6 +240,37 @@ fn requests_become_spans_with_the_genai_conventions() {
             "{key}: {attrs:?}"
         );
     }
+    // Numbers are numbers and the finish reasons a list, as the conventions type them.
+    let typed = |key: &str| {
+        answered
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref()?.value.clone())
+            .unwrap_or_else(|| panic!("no {key}"))
+    };
+    assert!(matches!(typed("gen_ai.usage.input_tokens"), Any::IntValue(n) if n > 0));
+    assert!(matches!(
+        typed("gen_ai.request.max_tokens"),
+        Any::IntValue(50)
+    ));
+    match typed("gen_ai.response.finish_reasons") {
+        Any::ArrayValue(list) => {
+            let reasons: Vec<String> = list
+                .values
+                .iter()
+                .filter_map(|v| text(v.value.as_ref()?))
+                .collect();
+            assert_eq!(reasons, ["stop"]);
+        }
+        other => panic!("finish reasons are {other:?}"),
+    }
+    assert!(
+        !attrs
+            .keys()
+            .any(|k| k.starts_with("code.") || k.starts_with("thread.") || k == "busy_ns"),
+        "{attrs:?}"
+    );
     assert!(attrs["gen_ai.usage.input_tokens"].parse::<u64>().unwrap() > 0);
     assert!(attrs["gen_ai.usage.output_tokens"].parse::<u64>().unwrap() > 0);
     assert!(
@@ -242,8 +282,28 @@ fn requests_become_spans_with_the_genai_conventions() {
         !all.contains("secret words"),
         "no contents without logContents"
     );
-    // The throttled call is marked failed with its kind.
-    let failed = model_spans.iter().find(|s| **s != *answered).unwrap();
+    let streamed = model_spans
+        .iter()
+        .find(|s| s.name.ends_with("~slow:100"))
+        .unwrap();
+    let parent = server
+        .iter()
+        .find(|s| s.span_id == streamed.parent_span_id)
+        .unwrap();
+    assert!(
+        parent.end_time_unix_nano >= streamed.end_time_unix_nano,
+        "the request span ended before its stream: {} {} / {} {}",
+        parent.start_time_unix_nano,
+        parent.end_time_unix_nano,
+        streamed.start_time_unix_nano,
+        streamed.end_time_unix_nano
+    );
+    assert_eq!(attributes(streamed)["gen_ai.request.stream"], "true");
+    // The throttled call is marked failed with its kind, and so is its request.
+    let failed = model_spans
+        .iter()
+        .find(|s| s.name.ends_with("~throttle"))
+        .unwrap();
     let attrs = attributes(failed);
     assert_eq!(attrs["error.type"], "throttled");
     assert_eq!(
@@ -251,6 +311,11 @@ fn requests_become_spans_with_the_genai_conventions() {
         Some(2),
         "STATUS_CODE_ERROR"
     );
+    let request = server
+        .iter()
+        .find(|s| s.span_id == failed.parent_span_id)
+        .unwrap();
+    assert_eq!(attributes(request)["error.type"], "429");
 }
 
 #[test]
@@ -282,8 +347,11 @@ fn contents_are_exported_only_with_log_contents() {
         .unwrap_or_else(|| panic!("{spans:#?}"));
     let attrs = attributes(model);
     let input: serde_json::Value = serde_json::from_str(&attrs["gen_ai.input.messages"]).unwrap();
-    assert_eq!(input[0]["role"], "system");
-    assert_eq!(input[1]["parts"][0]["content"], "words to trace");
+    assert_eq!(input[0]["role"], "user");
+    assert_eq!(input[0]["parts"][0]["content"], "words to trace");
+    let system: serde_json::Value =
+        serde_json::from_str(&attrs["gen_ai.system_instructions"]).unwrap();
+    assert_eq!(system[0]["content"], "Be brief.");
     let output: serde_json::Value = serde_json::from_str(&attrs["gen_ai.output.messages"]).unwrap();
     assert_eq!(output[0]["role"], "assistant");
     assert!(
@@ -293,4 +361,28 @@ fn contents_are_exported_only_with_log_contents() {
             .contains("words to trace")
     );
     assert_eq!(spans[0].0, "pincer", "the default service name");
+}
+
+#[test]
+fn the_standard_switches_turn_export_off_or_refuse_grpc() {
+    let context = TestContext::new();
+    let twin = TwinGuard::start();
+    context.write_config("{ models: { bedrockDiscovery: { enabled: true } } }");
+    let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
+    let mut command = context.pincer(&["gateway", "--port", "0"]);
+    twin.configure(&mut command);
+    command.envs([endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
+    let refused = command.output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("http/protobuf only"), "{stderr}");
+    for off in [
+        ("OTEL_SDK_DISABLED", "true"),
+        ("OTEL_TRACES_EXPORTER", "none"),
+    ] {
+        let gateway = GatewayProcess::start(&context, &twin, &[endpoint, off]);
+        let output = gateway.terminate();
+        let logs = String::from_utf8_lossy(&output.stderr);
+        assert!(!logs.contains("exporting traces"), "{off:?}: {logs}");
+    }
 }

@@ -148,7 +148,7 @@ impl Metrics {
         );
         registry.register_with_unit(
             "time_to_first_token",
-            "Time from request to the first output of a streamed answer",
+            "Time from request to the first output of an answer (streamed or not)",
             Unit::Seconds,
             first_token.clone(),
         );
@@ -240,14 +240,21 @@ impl Metrics {
     }
 
     /// Counts a failed request.
-    pub fn failed(&self, model: &str, kind: &str, status: StatusCode, elapsed: Duration) {
+    pub fn failed(
+        &self,
+        model: &str,
+        kind: &str,
+        status: StatusCode,
+        stream: bool,
+        elapsed: Duration,
+    ) {
         self.errors
             .get_or_create(&ErrorLabels {
                 model: model.to_owned(),
                 kind: kind.to_owned(),
             })
             .inc();
-        self.answered(model, status.as_str(), Outcome::Error, false, elapsed);
+        self.answered(model, status.as_str(), Outcome::Error, stream, elapsed);
     }
 
     fn answered(
@@ -388,7 +395,7 @@ impl RequestRecord {
             pincer_runtime::Progress::Trying { key, in_catalog } => self.model(key, *in_catalog),
             pincer_runtime::Progress::FallingBack { key, error, .. } => {
                 if let Some(span) = &self.span {
-                    span.failed(error.kind.as_str());
+                    span.failed(error.kind.as_str(), &error.to_string());
                 }
                 self.metrics.fallback(key);
             }
@@ -449,15 +456,20 @@ impl RequestRecord {
     /// answered with 200.
     pub fn failed(mut self, kind: &str, status: StatusCode) {
         if let Some(span) = &self.span {
-            span.failed(kind);
+            span.failed(kind, kind);
         }
         let status = if self.head_sent {
             StatusCode::OK
         } else {
             status
         };
-        self.metrics
-            .failed(&self.model, kind, status, self.started.elapsed());
+        self.metrics.failed(
+            &self.model,
+            kind,
+            status,
+            self.stream,
+            self.started.elapsed(),
+        );
         self.finished = true;
     }
 }

@@ -96,6 +96,7 @@ pub fn with_layers(api: Router<SharedState>, state: SharedState) -> Router {
         .layer(PropagateRequestIdLayer::new(
             request_id::X_REQUEST_ID.clone(),
         ))
+        .layer(middleware::from_fn(request_id::anthropic_header))
         .layer(SetRequestIdLayer::new(
             request_id::X_REQUEST_ID.clone(),
             request_id::MakeId,
@@ -119,7 +120,7 @@ async fn access_log(request: Request, next: Next) -> Response {
         %method,
         path,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
         request_id = request_id.as_deref(),
         model = served.map(|s| s.model.as_str()),
         id = served.map(|s| s.id.as_str()),

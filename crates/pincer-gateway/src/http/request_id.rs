@@ -1,6 +1,8 @@
 //! `x-request-id` on every response: the client's own when it sent a usable one (1 to 128 of
 //! `A-Z a-z 0-9 - _ . :`), else a fresh `req_…`. tower-http sets and propagates it; this module
-//! only decides which ids are kept. The id is in the access log and in every error body.
+//! only decides which ids are kept. The id is in the access log and in every error body, and on
+//! the Messages door also in Anthropic's own header, `request-id` (what the Anthropic SDKs read
+//! into `_request_id`).
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
@@ -43,6 +45,21 @@ pub async fn screen(mut request: Request, next: Next) -> Response {
         request.headers_mut().remove(&X_REQUEST_ID);
     }
     next.run(request).await
+}
+
+/// Anthropic's name for the header.
+pub static ANTHROPIC_REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+
+/// On the Messages door's paths, repeats the id in Anthropic's `request-id`.
+pub async fn anthropic_header(request: Request, next: Next) -> Response {
+    let messages = crate::http::error::is_messages_path(request.uri().path());
+    let mut response = next.run(request).await;
+    if messages && let Some(id) = response.headers().get(&X_REQUEST_ID).cloned() {
+        response
+            .headers_mut()
+            .insert(ANTHROPIC_REQUEST_ID.clone(), id);
+    }
+    response
 }
 
 /// The request's id, once set.

@@ -35,7 +35,9 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
         otel.kind = "server",
         http.request.method = %method,
         http.route = %route,
-        http.response.status_code = Empty,
+        url.path = request.uri().path(),
+        url.scheme = "http",
+        error.type = Empty,
         otel.status_code = Empty,
         pincer.request_id = crate::http::request_id::of(request.headers()),
     );
@@ -46,11 +48,44 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
     let _ = span.set_parent(parent);
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
-    span.record("http.response.status_code", status.as_u16());
+    span.set_attribute("http.response.status_code", i64::from(status.as_u16()));
+    if status.is_client_error() || status.is_server_error() {
+        span.record("error.type", status.as_str());
+    }
     if status.is_server_error() {
         span.record("otel.status_code", "error");
     }
-    response
+    // The span lasts as long as the body: a streamed answer ends when its last event is sent.
+    response.map(|body| axum::body::Body::new(Traced { body, span }))
+}
+
+/// A response body sent inside its request's span: the span ends with the last frame (the
+/// exporter takes a span's end from its last exit).
+struct Traced {
+    body: axum::body::Body,
+    span: tracing::Span,
+}
+
+impl http_body::Body for Traced {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let _entered = this.span.enter();
+        std::pin::Pin::new(&mut this.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// One model call's span.
@@ -73,34 +108,34 @@ impl ModelSpan {
             gen_ai.operation.name = operation,
             gen_ai.provider.name = provider_name(provider),
             gen_ai.request.model = model,
-            gen_ai.request.stream = stream,
-            gen_ai.request.max_tokens = Empty,
-            gen_ai.request.temperature = Empty,
-            gen_ai.request.top_p = Empty,
             gen_ai.response.model = Empty,
-            gen_ai.response.finish_reasons = Empty,
-            gen_ai.usage.input_tokens = Empty,
-            gen_ai.usage.output_tokens = Empty,
-            gen_ai.usage.cache_read.input_tokens = Empty,
-            gen_ai.usage.cache_creation.input_tokens = Empty,
+            gen_ai.system_instructions = Empty,
             gen_ai.input.messages = Empty,
             gen_ai.output.messages = Empty,
             error.type = Empty,
-            otel.status_code = Empty,
         );
+        // Numbers and lists go through OpenTelemetry itself, so they keep their types.
+        if operation == "chat" {
+            span.set_attribute("gen_ai.request.stream", stream);
+        }
         Self { span, contents }
     }
 
     /// What the request asked.
     pub fn request(&self, asked: &Asked) {
         if let Some(max) = asked.max_tokens {
-            self.span.record("gen_ai.request.max_tokens", max);
+            self.span
+                .set_attribute("gen_ai.request.max_tokens", i64::from(max));
         }
         if let Some(t) = asked.temperature {
-            self.span.record("gen_ai.request.temperature", t);
+            self.span.set_attribute("gen_ai.request.temperature", t);
         }
         if let Some(p) = asked.top_p {
-            self.span.record("gen_ai.request.top_p", p);
+            self.span.set_attribute("gen_ai.request.top_p", p);
+        }
+        if let Some(system) = &asked.system {
+            self.span
+                .record("gen_ai.system_instructions", system.as_str());
         }
         if let Some(messages) = &asked.messages {
             self.span.record("gen_ai.input.messages", messages.as_str());
@@ -109,25 +144,32 @@ impl ModelSpan {
 
     /// The answer: usage, why it stopped, and its text when contents are recorded.
     pub fn answered(&self, usage: &Usage, message: Option<&AssistantMessage>) {
-        self.span.record("gen_ai.usage.input_tokens", usage.input);
-        self.span.record("gen_ai.usage.output_tokens", usage.output);
-        if usage.cache_read > 0 {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.span
+            .set_attribute("gen_ai.usage.input_tokens", count(usage.input));
+        if message.is_some() {
             self.span
-                .record("gen_ai.usage.cache_read.input_tokens", usage.cache_read);
+                .set_attribute("gen_ai.usage.output_tokens", count(usage.output));
+        }
+        if usage.cache_read > 0 {
+            self.span.set_attribute(
+                "gen_ai.usage.cache_read.input_tokens",
+                count(usage.cache_read),
+            );
         }
         if usage.cache_write > 0 {
-            self.span.record(
+            self.span.set_attribute(
                 "gen_ai.usage.cache_creation.input_tokens",
-                usage.cache_write,
+                count(usage.cache_write),
             );
         }
         if let Some(message) = message {
             self.span
                 .record("gen_ai.response.model", message.model.as_str());
             let reason = finish_reason(message.stop_reason);
-            self.span.record(
+            self.span.set_attribute(
                 "gen_ai.response.finish_reasons",
-                json!([reason]).to_string(),
+                opentelemetry::Value::Array(vec![opentelemetry::StringValue::from(reason)].into()),
             );
             if self.contents {
                 let output = json!([{
@@ -141,10 +183,11 @@ impl ModelSpan {
         }
     }
 
-    /// The call failed with `kind` (the error taxonomy's name).
-    pub fn failed(&self, kind: &str) {
+    /// The call failed with `kind` (the error taxonomy's name) and `message`.
+    pub fn failed(&self, kind: &str, message: &str) {
         self.span.record("error.type", kind);
-        self.span.record("otel.status_code", "error");
+        self.span
+            .set_status(opentelemetry::trace::Status::error(message.to_owned()));
     }
 }
 
@@ -154,6 +197,8 @@ pub struct Asked {
     max_tokens: Option<u32>,
     temperature: Option<f64>,
     top_p: Option<f64>,
+    /// `gen_ai.system_instructions`, when contents are recorded.
+    system: Option<String>,
     /// `gen_ai.input.messages`, when contents are recorded.
     messages: Option<String>,
 }
@@ -165,6 +210,11 @@ impl Asked {
             max_tokens: options.max_tokens,
             temperature: options.temperature,
             top_p: options.top_p,
+            system: conversation
+                .system
+                .as_ref()
+                .filter(|_| contents)
+                .map(|system| json!([{"type": "text", "content": system}]).to_string()),
             messages: contents.then(|| input_messages(conversation).to_string()),
         }
     }
@@ -190,12 +240,10 @@ fn finish_reason(reason: StopReason) -> &'static str {
     }
 }
 
-/// The conversation as `gen_ai.input.messages` (text parts; media as their kind only).
+/// The conversation's messages as `gen_ai.input.messages` (text parts; media as their kind
+/// only); the system prompt goes to `gen_ai.system_instructions`.
 fn input_messages(conversation: &Conversation) -> Value {
     let mut out = Vec::new();
-    if let Some(system) = &conversation.system {
-        out.push(json!({"role": "system", "parts": [{"type": "text", "content": system}]}));
-    }
     for message in &conversation.messages {
         out.push(match message {
             Message::User { content } => {

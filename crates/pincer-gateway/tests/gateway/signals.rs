@@ -41,10 +41,19 @@ async fn every_response_has_a_request_id_and_errors_carry_it() {
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        response.headers()["request-id"],
+        "anthropic-7",
+        "Anthropic's header too"
+    );
     let (status, error) = error_of(response).await;
     assert_eq!(status, 400);
     assert_eq!(error["type"], "error");
     assert_eq!(error["request_id"], "anthropic-7", "{error}");
+    assert!(
+        first.headers().get("request-id").is_none(),
+        "only on the Messages door"
+    );
     // An unknown route answers from the fallback, with an id.
     let (_, error) = error_of(gateway.get("/v2/nothing").send().await.unwrap()).await;
     assert!(
@@ -152,6 +161,14 @@ async fn a_reset_mid_stream_gives_a_stable_message_and_counts_as_sent() {
     let failed = "pincer_requests_total{model=\"unlisted\",status=\"200\",outcome=\"error\"}";
     assert_eq!(metric(&text, failed), Some(1.0), "{text}");
     assert!(!text.contains("status=\"502\""), "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "pincer_request_duration_seconds_count{model=\"unlisted\",stream=\"true\"}"
+        ),
+        Some(1.0),
+        "a failed stream's time counts as a stream's: {text}"
+    );
     assert_eq!(
         metric(
             &text,

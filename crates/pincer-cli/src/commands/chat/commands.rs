@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// The names Tab completes.
 pub(super) const NAMES: &[&str] = &[
-    "/clear", "/exit", "/help", "/model", "/quit", "/save", "/usage",
+    "/clear", "/cost", "/exit", "/help", "/model", "/quit", "/save", "/usage",
 ];
 
 /// The help text of `/help`.

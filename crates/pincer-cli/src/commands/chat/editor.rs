@@ -119,6 +119,9 @@ impl LineSource {
             .max_history_size(1000)?
             .history_ignore_dups(true)?
             .bracketed_paste(true)
+            // Prompts and editing go to the terminal even when stdout is redirected, so
+            // `pincer chat > answers.txt` keeps only the answers in the file.
+            .behavior(rustyline::config::Behavior::PreferTerm)
             .build();
         let mut editor = Editor::with_config(config)?;
         editor.set_helper(Some(ChatHelper { models }));
@@ -143,12 +146,32 @@ impl LineSource {
     pub(super) async fn next(&mut self, prompt: &str) -> Result<Input> {
         match self {
             Self::Plain(lines) => {
-                // Ctrl-C (a signal, as stdin is no terminal) ends the session.
-                let line = tokio::select! {
-                    line = lines.next_line() => line?,
-                    _ = tokio::signal::ctrl_c() => None,
-                };
-                Ok(line.map_or(Input::End, Input::Line))
+                // Ctrl-C (a signal, as stdin is no terminal) ends the session; a line ending in
+                // `\` goes on with the next one, as on a terminal.
+                let mut text = String::new();
+                loop {
+                    let line = tokio::select! {
+                        line = lines.next_line() => line?,
+                        _ = tokio::signal::ctrl_c() => return Ok(Input::End),
+                    };
+                    let Some(line) = line else {
+                        return Ok(if text.is_empty() {
+                            Input::End
+                        } else {
+                            Input::Line(text)
+                        });
+                    };
+                    match line.strip_suffix('\\') {
+                        Some(start) => {
+                            text.push_str(start);
+                            text.push('\n');
+                        }
+                        None => {
+                            text.push_str(&line);
+                            return Ok(Input::Line(text));
+                        }
+                    }
+                }
             }
             Self::Terminal { editor, history } => {
                 let Some(mut taken) = editor.take() else {
@@ -182,16 +205,29 @@ impl LineSource {
     }
 }
 
-/// Writes the history, readable by its owner only (messages may hold anything).
+/// Adds the new lines to the history file, readable by its owner only (messages may hold
+/// anything).
 fn save_history(editor: &mut Editor<ChatHelper, DefaultHistory>, path: &std::path::Path) {
-    if let Some(parent) = path.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    if editor.save_history(path).is_ok() {
+    // PINCER_HOME, when this makes it, is private as the config's folder is.
+    if let Some(parent) = path.parent()
+        && !parent.exists()
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        let _ = builder.create(parent);
     }
+    // Created private, never readable by others even for a moment.
+    #[cfg(unix)]
+    if !path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    // Appending, so that two sessions at once both keep their lines.
+    let _ = editor.append_history(path);
 }
