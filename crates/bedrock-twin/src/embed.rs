@@ -123,23 +123,8 @@ pub fn answer(model_id: &str, body: &Value) -> Result<(Value, u64), AwsError> {
             }
             None => return Err(malformed("#: required key [input_type] not found")),
         }
-        let texts: Vec<&str> = match body.get("texts") {
-            Some(Value::Array(texts)) => texts
-                .iter()
-                .map(|t| {
-                    t.as_str()
-                        .ok_or_else(|| malformed("#/texts: expected type: String"))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(malformed("#/texts: expected type: JSONArray")),
-            None => return Err(malformed("#: required key [texts] not found")),
-        };
-        if texts.len() > 96 {
-            return Err(malformed(&format!(
-                "#/texts: expected maximum item count: 96, found: {}",
-                texts.len()
-            )));
-        }
+        let texts =
+            cohere_texts(body)?.ok_or_else(|| malformed("#: required key [texts] not found"))?;
         if let Some(long) = texts.iter().find(|t| t.chars().count() > 2048) {
             return Err(malformed(&format!(
                 "#/texts: expected maxLength: 2048, actual: {}",
@@ -181,6 +166,28 @@ fn one_of<'a>(
             "{path}/{field}: {v} is not a valid enum value"
         ))),
     }
+}
+
+/// Cohere's `texts`, if sent: strings, at most 96.
+fn cohere_texts(body: &Map<String, Value>) -> Result<Option<Vec<&str>>, AwsError> {
+    let texts: Vec<&str> = match body.get("texts") {
+        Some(Value::Array(texts)) => texts
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .ok_or_else(|| malformed("#/texts: expected type: String"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(malformed("#/texts: expected type: JSONArray")),
+        None => return Ok(None),
+    };
+    if texts.len() > 96 {
+        return Err(malformed(&format!(
+            "#/texts: expected maximum item count: 96, found: {}",
+            texts.len()
+        )));
+    }
+    Ok(Some(texts))
 }
 
 /// Cohere Embed v4: `texts` (at most 96), `images` or `inputs`, a required `input_type`,
@@ -247,15 +254,8 @@ fn cohere_v4(body: &Map<String, Value>) -> Result<(Value, u64), AwsError> {
             "The twin makes float embeddings only".to_owned(),
         ));
     }
-    let texts: Vec<&str> = match body.get("texts") {
-        Some(Value::Array(texts)) => texts
-            .iter()
-            .map(|t| {
-                t.as_str()
-                    .ok_or_else(|| malformed("#/texts: expected type: String"))
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(malformed("#/texts: expected type: JSONArray")),
+    let texts = match cohere_texts(body)? {
+        Some(texts) => texts,
         None if body.contains_key("images") || body.contains_key("inputs") => {
             return Err(AwsError::validation(
                 "The twin embeds texts only".to_owned(),
@@ -267,12 +267,6 @@ fn cohere_v4(body: &Map<String, Value>) -> Result<(Value, u64), AwsError> {
             ));
         }
     };
-    if texts.len() > 96 {
-        return Err(malformed(&format!(
-            "#/texts: expected maximum item count: 96, found: {}",
-            texts.len()
-        )));
-    }
     let vectors: Vec<Vec<f64>> = texts.iter().map(|t| vector(t, dimensions)).collect();
     let tokens: u64 = texts.iter().map(|t| estimate_tokens(t) as u64).sum();
     Ok((

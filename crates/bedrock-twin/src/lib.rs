@@ -12,7 +12,8 @@
 //!   `5xx[:500|503]`, `midstream-<exception>[:N]` (after N deltas; exceptions
 //!   `throttlingException`, `modelStreamErrorException`, `internalServerException`,
 //!   `serviceUnavailableException`, `validationException`), `reset[:N]`, `stall[:SECS]`,
-//!   `slow[:MS]`, `fail-first[:N]` (counted per caller, path and `x-twin-fault-key`).
+//!   `slow[:MS]`, `fail-first[:N]` (counted per caller, path and `x-twin-fault-key`). A fault
+//!   after N deltas on a reply with fewer comes after its last delta: it always happens.
 //! - `x-twin-deltas`, `x-twin-delta-size`, `x-twin-delay-ms`, `x-twin-zero-delay`: reply shape.
 //! - `x-twin-replay: <path>` or model id suffix `~replay=<path>`: send the recorded capture at
 //!   that path under the vectors folder byte for byte.

@@ -276,9 +276,15 @@ enum Step {
 /// Pause before a reset, so that the frames before it leave the socket first.
 const RESET_PAUSE: Duration = Duration::from_millis(20);
 
+/// The frames to send, with their waits and the fault asked for. A fault "after N deltas" on a
+/// reply with fewer comes right after its last delta (after `messageStart` when it has none):
+/// a fault that was asked for always happens.
 fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> {
     let mut steps = Vec::with_capacity(frames.len() + 1);
     let mut sent_deltas = 0u32;
+    // Where a fault the reply is too short for goes: after the last delta.
+    let last_delta = frames.iter().rposition(|f| f.is_delta).unwrap_or(0);
+    let mut stalled = false;
     for (i, frame) in frames.into_iter().enumerate() {
         if frame.is_delta {
             match fault {
@@ -304,8 +310,27 @@ fn plan(frames: Vec<Frame>, delay: Duration, fault: Option<Fault>) -> Vec<Step> 
             && ((after == 0 && i == 1) || (after > 0 && frame.is_delta && sent_deltas == after + 1))
         {
             wait += Duration::from_secs(secs);
+            stalled = true;
         }
         steps.push(Step::Send(wait, frame.bytes));
+        if i == last_delta {
+            match fault {
+                Some(Fault::Midstream { exception, .. }) => {
+                    steps.push(Step::Send(Duration::ZERO, frames::exception(exception)));
+                    return steps;
+                }
+                Some(Fault::Reset { .. }) => {
+                    steps.push(Step::Fail(RESET_PAUSE));
+                    return steps;
+                }
+                Some(Fault::Stall { secs, .. }) if !stalled => {
+                    // The silence before the frame after the last delta.
+                    stalled = true;
+                    steps.push(Step::Send(Duration::from_secs(secs), Bytes::new()));
+                }
+                _ => {}
+            }
+        }
     }
     steps
 }

@@ -307,3 +307,46 @@ async fn converse_reports_stream_faults_as_errors() {
     assert!(reset.as_service_error().is_none(), "{reset:?}");
     twin.stop().await;
 }
+
+#[tokio::test]
+async fn a_fault_after_more_deltas_than_the_reply_has_still_happens() {
+    // "two words" streams as two deltas; faults after 2 and after 50 both come after the last.
+    let twin = start().await;
+    let client = runtime(&twin);
+    let ask = |fault: String| {
+        client
+            .converse_stream()
+            .model_id(format!("{MODEL}~{fault}"))
+            .messages(user("two words"))
+            .send()
+    };
+    for after in [2, 50] {
+        let got = collect(
+            ask(format!("midstream-modelStreamErrorException:{after}"))
+                .await
+                .unwrap(),
+        )
+        .await;
+        let deltas = got
+            .events
+            .iter()
+            .filter(|e| *e == "contentBlockDelta")
+            .count();
+        assert!(deltas >= 1, "{:?}", got.events);
+        assert_eq!(
+            got.error.as_deref(),
+            Some("exception:modelStreamErrorException"),
+            "after {after}: {:?}",
+            got.events
+        );
+        assert!(
+            !got.events.iter().any(|e| e == "messageStop"),
+            "the stream never ends normally: {:?}",
+            got.events
+        );
+        let got = collect(ask(format!("reset:{after}")).await.unwrap()).await;
+        assert!(got.error.is_some(), "reset:{after}: {:?}", got.events);
+        assert!(!got.events.iter().any(|e| e == "messageStop"));
+    }
+    twin.stop().await;
+}
