@@ -433,14 +433,18 @@ impl RequestRecord {
         if let Some(span) = &self.span {
             span.answered(&message.usage, Some(message));
         }
-        self.succeeded(&message.usage, prices);
+        self.complete(&message.usage, prices);
     }
 
-    /// The request is complete, having used `usage`.
-    pub fn succeeded(mut self, usage: &Usage, prices: &Prices) {
+    /// The request is complete, having used `usage` (an answer with no message: embeddings).
+    pub fn succeeded(self, usage: &Usage, prices: &Prices) {
         if let Some(span) = &self.span {
             span.answered(usage, None);
         }
+        self.complete(usage, prices);
+    }
+
+    fn complete(mut self, usage: &Usage, prices: &Prices) {
         self.metrics.used(&self.model, usage, prices);
         self.metrics.answered(
             &self.model,
