@@ -15,4 +15,5 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "$#" -eq 0 ] || [[ " $* " == *" all "* ]] || [[ " $* " == *" micro "* ]] || [[ "${1:-}" == -* ]]; then
     cargo bench --locked -q -p pincer-bench --bench hot_path -- --warm-up-time 1 --measurement-time 3 >/dev/null
 fi
-exec target/release/pincer-bench --bin-dir target/release "$@"
+# The report names the command that produced it.
+PINCER_BENCH_COMMAND="bash bench/run.sh${*:+ $*}" exec target/release/pincer-bench --bin-dir target/release "$@"

@@ -5,11 +5,11 @@
 //! in the direct streams too, so "added" is the gateway's percentile minus the direct one.
 
 use anyhow::Result;
-use hdrhistogram::Histogram;
 
 use crate::contender::Contender;
-use crate::load::{Target, histogram, send};
-use crate::report::{Report, ms, pct};
+use crate::load::{Target, send};
+use crate::report::Report;
+use crate::samples::{Samples, added_cell, cell, max_cell};
 
 /// Settings of the scenario.
 #[derive(Debug, Clone)]
@@ -18,22 +18,18 @@ pub(crate) struct Fidelity {
     pub(crate) requests: usize,
 }
 
-/// Signed microseconds are recorded shifted by this much (histograms hold positive values).
-const SHIFT: f64 = 1_000_000.0;
-
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// One target's samples, in microseconds: TTFT per stream, and each later chunk's deviation
+/// from the direct median (signed).
+#[derive(Default)]
 struct Figures {
-    ttft: Histogram<u64>,
-    deviation: Histogram<u64>,
+    ttft: Samples,
+    deviation: Samples,
     chunks: usize,
-}
-
-fn shifted(h: &Histogram<u64>, q: f64) -> f64 {
-    pct(h, q) - SHIFT
 }
 
 impl Fidelity {
@@ -47,7 +43,7 @@ impl Fidelity {
     ) -> Result<()> {
         report.heading("2. Streaming fidelity: deltas 20 ms apart");
         report.note(&format!(
-            "{} streams per target, one at a time, alternating targets. TTFT: time to the first answer text. Chunk lag: each text chunk's offset from the first one, minus the median direct offset of the same chunk. ms; added = gateway − direct at the same percentile.",
+            "{} streams per target, one at a time, alternating targets. TTFT: time to the first answer text. Chunk lag: each text chunk's offset from the first one, minus the median direct offset of the same chunk. ms, from raw samples (microsecond resolution); n counts the samples, and a percentile with fewer than 10 samples beyond it is not given; added = gateway − direct at the same percentile.",
             self.requests
         ));
         let targets: Vec<(&str, &Target)> = std::iter::once(("direct", direct))
@@ -75,53 +71,73 @@ impl Fidelity {
             .collect();
         let mut figures = Vec::new();
         for streams in &runs {
-            let mut f = Figures {
-                ttft: histogram()?,
-                deviation: histogram()?,
-                chunks: 0,
-            };
+            let mut f = Figures::default();
             for c in streams {
                 f.chunks = f.chunks.max(c.len());
-                let _ = f.ttft.record((c[0].as_secs_f64() * 1e6 + SHIFT) as u64);
+                f.ttft.record(c[0]);
                 for k in 1..c.len().min(chunks) {
                     let offset = (c[k] - c[0]).as_secs_f64() * 1e6;
-                    let _ = f
-                        .deviation
-                        .record((offset - offsets[k] + SHIFT).max(1.0) as u64);
+                    f.deviation.push(offset - offsets[k]);
                 }
             }
             figures.push(f);
         }
-        let direct_figures = &figures[0];
+        let Some((direct_figures, gateways)) = figures.split_first_mut() else {
+            return Ok(());
+        };
         let mut rows = Vec::new();
-        for ((name, _), f) in targets.iter().zip(&figures) {
-            let added = |h: &Histogram<u64>, base: &Histogram<u64>, q: f64| {
-                if *name == "direct" {
-                    "-".to_owned()
-                } else {
-                    ms(shifted(h, q) - shifted(base, q))
-                }
+        let mut push = |name: &str, f: &mut Figures, base: Option<&mut Figures>| {
+            let mut row = vec![
+                name.to_owned(),
+                f.ttft.len().to_string(),
+                cell(&mut f.ttft, 0.5),
+                cell(&mut f.ttft, 0.99),
+                max_cell(&mut f.ttft),
+            ];
+            let (added_ttft, added_lag) = match base {
+                Some(base) => (
+                    [
+                        added_cell(&mut f.ttft, &mut base.ttft, 0.5),
+                        added_cell(&mut f.ttft, &mut base.ttft, 0.99),
+                    ],
+                    [
+                        added_cell(&mut f.deviation, &mut base.deviation, 0.5),
+                        added_cell(&mut f.deviation, &mut base.deviation, 0.99),
+                    ],
+                ),
+                None => (
+                    ["-".to_owned(), "-".to_owned()],
+                    ["-".to_owned(), "-".to_owned()],
+                ),
             };
-            rows.push(vec![
-                (*name).to_owned(),
-                ms(shifted(&f.ttft, 0.5)),
-                ms(shifted(&f.ttft, 0.99)),
-                added(&f.ttft, &direct_figures.ttft, 0.5),
-                added(&f.ttft, &direct_figures.ttft, 0.99),
-                ms(shifted(&f.deviation, 0.99)),
-                added(&f.deviation, &direct_figures.deviation, 0.5),
-                added(&f.deviation, &direct_figures.deviation, 0.99),
-                f.chunks.to_string(),
+            row.extend(added_ttft);
+            row.extend([
+                f.deviation.len().to_string(),
+                cell(&mut f.deviation, 0.5),
+                cell(&mut f.deviation, 0.99),
+                max_cell(&mut f.deviation),
             ]);
+            row.extend(added_lag);
+            row.push(f.chunks.to_string());
+            rows.push(row);
+        };
+        push("direct", &mut *direct_figures, None);
+        for ((name, _), f) in targets.iter().skip(1).zip(gateways.iter_mut()) {
+            push(name, f, Some(&mut *direct_figures));
         }
         report.table(
             &[
                 "target",
+                "streams",
                 "TTFT p50",
                 "TTFT p99",
+                "TTFT max",
                 "added TTFT p50",
                 "added TTFT p99",
+                "chunk samples",
+                "chunk lag p50",
                 "chunk lag p99",
+                "chunk lag max",
                 "added chunk lag p50",
                 "added chunk lag p99",
                 "text chunks",

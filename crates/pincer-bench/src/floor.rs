@@ -15,6 +15,9 @@ use crate::load::Target;
 use crate::procs::Server;
 use crate::setup::MODEL;
 
+/// Its name in the tables.
+pub(crate) const NAME: &str = "bare proxy";
+
 #[derive(Clone)]
 struct Upstream {
     url: String,
@@ -82,7 +85,7 @@ pub(crate) fn start(twin_url: &str) -> Result<Contender> {
     command.args(["proxy", "--upstream", twin_url]);
     let server = Server::start("proxy", command, "proxy listening on ", None)?;
     Ok(Contender {
-        name: "bare proxy".to_owned(),
+        name: NAME.to_owned(),
         target: Target::Bedrock {
             url: server.url.clone(),
             model: MODEL.to_owned(),

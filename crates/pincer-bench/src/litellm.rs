@@ -1,5 +1,6 @@
 //! The comparison gateway: LiteLLM's proxy, installed from PyPI into its own virtualenv, set up
-//! for the same twin and model, offline (local cost map, no telemetry), one worker process.
+//! for the same twin and model, offline (local cost map, no telemetry), with as many worker
+//! processes as asked (one per core by default, as its production advice says).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,7 +55,12 @@ fn free_port() -> Result<u16> {
 }
 
 /// Starts LiteLLM's proxy in front of the twin at `twin_url`.
-pub(crate) fn start(litellm: &Path, twin_url: &str, work: &Path) -> Result<Contender> {
+pub(crate) fn start(
+    litellm: &Path,
+    workers: usize,
+    twin_url: &str,
+    work: &Path,
+) -> Result<Contender> {
     let config = work.join("litellm.yaml");
     std::fs::write(
         &config,
@@ -74,7 +80,7 @@ pub(crate) fn start(litellm: &Path, twin_url: &str, work: &Path) -> Result<Conte
             "--port",
             &port.to_string(),
             "--num_workers",
-            "1",
+            &workers.to_string(),
         ])
         .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         .env("LITELLM_TELEMETRY", "False")
@@ -89,7 +95,11 @@ pub(crate) fn start(litellm: &Path, twin_url: &str, work: &Path) -> Result<Conte
         &work.join("litellm.log"),
     )?;
     Ok(Contender {
-        name: "litellm".to_owned(),
+        name: if workers == 1 {
+            "litellm".to_owned()
+        } else {
+            format!("litellm ×{workers}")
+        },
         target: Target::OpenAi {
             url: server.url.clone(),
             model: "bench".to_owned(),

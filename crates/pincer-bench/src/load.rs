@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use futures_util::StreamExt;
-use hdrhistogram::Histogram;
 use serde_json::json;
+
+use crate::procs::CpuMeter;
+use crate::samples::Samples;
 
 /// Who a request goes to, in its own protocol, asking the same thing.
 #[derive(Debug, Clone)]
@@ -70,7 +72,11 @@ pub(crate) enum Target {
 pub(crate) const PROMPT: &str = "Benchmark request: answer with this sentence.";
 
 impl Target {
-    fn request(&self, client: &reqwest::Client, stream: bool) -> reqwest::RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        client: &reqwest::Client,
+        stream: bool,
+    ) -> reqwest::RequestBuilder {
         match self {
             Target::Bedrock { url, model } => {
                 let action = if stream {
@@ -203,38 +209,30 @@ pub(crate) async fn send(
     timing
 }
 
-/// Latency distribution of a run, in microseconds.
-#[derive(Debug, Clone)]
+/// What a run measured: every latency, kept whole.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Stats {
-    /// Latency to the last byte.
-    pub(crate) total: Histogram<u64>,
-    /// Latency to the first body byte.
-    pub(crate) first_byte: Histogram<u64>,
+    /// Latency to the last byte of each request answered completely.
+    pub(crate) total: Samples,
+    /// Latency to the first body byte of the same requests.
+    pub(crate) first_byte: Samples,
     /// Requests sent.
     pub(crate) sent: u64,
     /// Requests answered completely.
     pub(crate) ok: u64,
     /// Wall time of the run.
     pub(crate) elapsed: Duration,
+    /// CPU the load generator itself used during the run, in % of one core.
+    pub(crate) generator_cpu: f64,
 }
 
 impl Stats {
-    fn new() -> Result<Self> {
-        Ok(Self {
-            total: histogram()?,
-            first_byte: histogram()?,
-            sent: 0,
-            ok: 0,
-            elapsed: Duration::ZERO,
-        })
-    }
-
     fn record(&mut self, timing: &Timing) {
         self.sent += 1;
         if timing.ok {
             self.ok += 1;
-            let _ = self.total.record(micros(timing.total));
-            let _ = self.first_byte.record(micros(timing.first_byte));
+            self.total.record(timing.total);
+            self.first_byte.record(timing.first_byte);
         }
     }
 
@@ -247,18 +245,6 @@ impl Stats {
     }
 }
 
-/// An empty histogram of microseconds (1 µs to 10 min, 3 significant digits).
-pub(crate) fn histogram() -> Result<Histogram<u64>> {
-    Ok(Histogram::new_with_bounds(1, 600_000_000, 3)?)
-}
-
-/// A duration in whole microseconds.
-pub(crate) fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros())
-        .unwrap_or(u64::MAX)
-        .max(1)
-}
-
 /// Sends `rate` requests per second for `duration` (open model) and gathers the timings.
 pub(crate) async fn fixed_rate(
     client: &reqwest::Client,
@@ -269,7 +255,8 @@ pub(crate) async fn fixed_rate(
 ) -> Result<Stats> {
     let count = (f64::from(rate) * duration.as_secs_f64()).round() as u64;
     let period = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
-    let stats = Arc::new(Mutex::new(Stats::new()?));
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let generator = CpuMeter::own();
     let start = tokio::time::Instant::now() + Duration::from_millis(20);
     let mut tasks = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     for i in 0..count {
@@ -293,5 +280,6 @@ pub(crate) async fn fixed_rate(
         .map_err(|_| anyhow::anyhow!("poisoned"))?
         .clone();
     stats.elapsed = start.elapsed();
+    stats.generator_cpu = generator.own_percent();
     Ok(stats)
 }

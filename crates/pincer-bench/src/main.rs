@@ -16,9 +16,12 @@ mod floor;
 mod litellm;
 mod load;
 mod micro;
+mod oha;
 mod overhead;
 mod procs;
+mod provenance;
 mod report;
+mod samples;
 mod setup;
 mod soak;
 mod streams;
@@ -76,7 +79,7 @@ struct Args {
     #[arg(long, default_value_t = 30)]
     hold: u64,
     /// Streams per target in the fidelity scenario.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 100)]
     fidelity_requests: usize,
     /// Body size, in MiB, of the bodies scenario.
     #[arg(long, default_value_t = 31)]
@@ -105,10 +108,35 @@ struct Args {
     /// One soak request in this many carries an injected fault (20: 5 %).
     #[arg(long, default_value_t = 20)]
     fault_every: u64,
+    /// Rates of the overhead runs driven by the second load generator, oha.
+    #[arg(long, value_delimiter = ',', default_values_t = [200, 1000])]
+    oha_rates: Vec<u32>,
+    /// Skip the runs driven by oha.
+    #[arg(long)]
+    without_oha: bool,
+    /// Another build of `pincer` (say, of an earlier commit) to measure beside this one in the
+    /// overhead scenario, as `before` (its chat completions door): before/after in one run.
+    #[arg(long)]
+    before: Option<PathBuf>,
+    /// The oha executable to use.
+    #[arg(long, env = "OHA")]
+    oha: Option<PathBuf>,
+    /// The command line as typed (set by `bench/run.sh`), for the report's provenance.
+    #[arg(long, env = "PINCER_BENCH_COMMAND", hide = true)]
+    command: Option<String>,
+    /// Where oha is installed from crates.io when it is not on PATH (or named by `OHA`).
+    #[arg(long, default_value = "target/bench/oha")]
+    oha_root: PathBuf,
+    /// LiteLLM worker processes (its docs advise one per core in production).
+    #[arg(long)]
+    litellm_workers: Option<usize>,
     /// Virtualenv for LiteLLM (created and installed from PyPI when missing).
     #[arg(long, default_value = "target/bench/litellm-venv")]
     litellm_venv: PathBuf,
 }
+
+/// The name of the `--before` build in the tables.
+const BEFORE: &str = "before";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Compare {
@@ -123,7 +151,7 @@ fn wants(args: &Args, scenario: Scenario) -> bool {
 /// Pincer's gateway, and the compared ones, in front of the twin at `twin_url`.
 fn contenders(
     bins: &Bins,
-    litellm: Option<&std::path::Path>,
+    litellm: Option<(&std::path::Path, usize)>,
     twin_url: &str,
     work: &std::path::Path,
 ) -> Result<Vec<Contender>> {
@@ -139,8 +167,8 @@ fn contenders(
         target,
         compared: false,
     }];
-    if let Some(litellm) = litellm {
-        all.push(litellm::start(litellm, twin_url, work)?);
+    if let Some((litellm, workers)) = litellm {
+        all.push(litellm::start(litellm, workers, twin_url, work)?);
     }
     Ok(all)
 }
@@ -169,17 +197,30 @@ async fn run(args: Args) -> Result<Report> {
     } else {
         None
     };
-    let litellm = litellm.as_deref();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = args.litellm_workers.unwrap_or(cores).max(1);
+    let litellm = litellm.as_deref().map(|path| (path, workers));
+    let oha = if args.without_oha || !wants(&args, Scenario::Overhead) {
+        None
+    } else {
+        Some((
+            oha::install(args.oha.as_deref(), &args.oha_root)?,
+            args.oha_rates.clone(),
+        ))
+    };
     let mut report = Report::default();
+    report.heading("Run");
+    report.note(&provenance::describe(args.command.as_deref()));
     report.heading("Machine");
     report.note(&format!(
-        "{} cores; load generator, twin and gateway share them.",
-        std::thread::available_parallelism().map_or(0, usize::from)
+        "{cores} cores ({}); load generator, twin and gateway share them.",
+        provenance::cpu_model()
     ));
     if litellm.is_some() {
         report.note(&format!(
-            "Compared: LiteLLM proxy {} (one worker, local cost map, no telemetry).",
-            litellm::VERSION
+            "Compared: LiteLLM proxy {} ({workers} worker process{}, one per core unless `--litellm-workers` says otherwise; local cost map, no telemetry). Every LiteLLM figure below used this setting.",
+            litellm::VERSION,
+            if workers == 1 { "" } else { "es" },
         ));
     }
 
@@ -193,6 +234,7 @@ async fn run(args: Args) -> Result<Report> {
             let work = tempfile::tempdir()?;
             let mut contenders = contenders(&bins, litellm, &twin.url, work.path())?;
             contenders.push(floor::start(&twin.url)?);
+            let mut befores = Vec::new();
             // The Responses door of a second Pincer gateway (its own process, so that its CPU
             // and memory are its own), measured with the same question.
             let responses_work = tempfile::tempdir()?;
@@ -208,6 +250,29 @@ async fn run(args: Args) -> Result<Report> {
                 target,
                 compared: false,
             });
+            if let Some(before) = &args.before {
+                let before_work = tempfile::tempdir()?;
+                let before_bins = Bins {
+                    pincer: before.clone(),
+                    twin: bins.twin.clone(),
+                };
+                let server = setup::gateway(&before_bins, &twin.url, before_work.path())?;
+                let target = Target::OpenAi {
+                    url: server.url.clone(),
+                    model: format!("amazon-bedrock/{MODEL}"),
+                    token: setup::TOKEN.to_owned(),
+                };
+                contenders.insert(
+                    1,
+                    Contender {
+                        name: BEFORE.to_owned(),
+                        server,
+                        target,
+                        compared: false,
+                    },
+                );
+                befores.push(before_work);
+            }
             // And its Messages door, the same way.
             let messages_work = tempfile::tempdir()?;
             let server = setup::gateway(&bins, &twin.url, messages_work.path())?;
@@ -225,6 +290,7 @@ async fn run(args: Args) -> Result<Report> {
             overhead::Overhead {
                 rates: args.rates.clone(),
                 duration: Duration::from_secs(args.seconds),
+                oha: oha.clone(),
             }
             .run(&short_client, &direct, &contenders, &mut report)
             .await?;
@@ -286,6 +352,7 @@ async fn run(args: Args) -> Result<Report> {
         .await?;
         report.failed |= !passed;
     }
+    report.goals();
     Ok(report)
 }
 

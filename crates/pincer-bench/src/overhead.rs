@@ -4,14 +4,18 @@
 //! the embeddings door against InvokeModel directly (`embed` rows). The difference at each
 //! percentile is what the gateway adds.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::contender::Contender;
+use crate::floor;
 use crate::load::{Stats, Target, fixed_rate};
+use crate::oha;
 use crate::procs::CpuMeter;
-use crate::report::{Report, mib, ms, pct};
+use crate::report::{Report, mib};
+use crate::samples::{added_cell, cell, max_cell, ms};
 
 /// The embedding model of the embeddings rows.
 const EMBED_MODEL: &str = "amazon.titan-embed-text-v2:0";
@@ -23,13 +27,21 @@ pub(crate) struct Overhead {
     pub(crate) rates: Vec<u32>,
     /// Measured time per rate and target.
     pub(crate) duration: Duration,
+    /// The second load generator, and the rates it runs at.
+    pub(crate) oha: Option<(PathBuf, Vec<u32>)>,
+}
+
+/// Requests answered per second of the gateway's CPU: throughput per core.
+fn per_core(stats: &Stats, cpu: f64) -> Option<f64> {
+    let cpu_secs = cpu / 100.0 * stats.elapsed.as_secs_f64();
+    (cpu_secs > 0.0).then(|| stats.ok as f64 / cpu_secs)
 }
 
 fn row(
     mode: &str,
     rate: u32,
     name: &str,
-    stats: &Stats,
+    stats: &mut Stats,
     cpu: Option<f64>,
     rss: Option<f64>,
 ) -> Vec<String> {
@@ -37,30 +49,41 @@ fn row(
         mode.to_owned(),
         rate.to_string(),
         name.to_owned(),
-        ms(pct(&stats.total, 0.5)),
-        ms(pct(&stats.total, 0.9)),
-        ms(pct(&stats.total, 0.99)),
-        ms(stats.total.max() as f64),
+        stats.total.len().to_string(),
+        cell(&mut stats.total, 0.5),
+        cell(&mut stats.total, 0.9),
+        cell(&mut stats.total, 0.99),
+        max_cell(&mut stats.total),
         format!("{:.2}", stats.success()),
         cpu.map_or("-".to_owned(), |c| format!("{c:.0}")),
+        format!("{:.0}", stats.generator_cpu),
         rss.map_or("-".to_owned(), mib),
     ]
 }
 
-fn stats_row(mode: &str, rate: u32, name: &str, stats: &Stats, cpu: f64, rss: f64) -> Vec<String> {
-    row(mode, rate, name, stats, Some(cpu), Some(rss))
-}
-
-fn added_row(mode: &str, rate: u32, name: &str, stats: &Stats, base: &Stats) -> Vec<String> {
+fn added_row(
+    mode: &str,
+    rate: u32,
+    name: &str,
+    stats: &mut Stats,
+    base: &mut Stats,
+    cpu: f64,
+) -> Vec<String> {
     vec![
         mode.to_owned(),
         rate.to_string(),
         name.to_owned(),
-        ms(pct(&stats.total, 0.5) - pct(&base.total, 0.5)),
-        ms(pct(&stats.total, 0.9) - pct(&base.total, 0.9)),
-        ms(pct(&stats.total, 0.99) - pct(&base.total, 0.99)),
+        added_cell(&mut stats.total, &mut base.total, 0.5),
+        added_cell(&mut stats.total, &mut base.total, 0.9),
+        added_cell(&mut stats.total, &mut base.total, 0.99),
+        per_core(stats, cpu).map_or("-".to_owned(), |r| format!("{r:.0}")),
         format!("{:.2}", stats.success()),
     ]
+}
+
+/// Added latency at `q` (gateway − direct), in microseconds, when both support it.
+fn added(stats: &mut Stats, base: &mut Stats, q: f64) -> Option<f64> {
+    Some(stats.total.quantile(q)? - base.total.quantile(q)?)
 }
 
 /// Gives a gateway up to a minute to finish a backlog (CPU under 5 % of a core for a second).
@@ -72,6 +95,16 @@ async fn wait_until_idle(contender: &Contender) {
             return;
         }
     }
+}
+
+/// The name of Pincer's chat completions door in the tables; its other doors' names start so.
+pub(crate) const PINCER: &str = "pincer";
+/// The rate the goals are stated at.
+const GOAL_RATE: u32 = 1000;
+
+/// `a / b` of two figures either of which may be missing.
+fn ratio_of(a: Option<f64>, b: Option<f64>) -> String {
+    a.zip(b).map_or("-".to_owned(), |(a, b)| ratio(a, b))
 }
 
 /// `a / b`, or `-` when `b` is not positive.
@@ -107,9 +140,9 @@ impl Overhead {
         contenders: &[Contender],
         report: &mut Report,
     ) -> Result<()> {
-        report.heading("1. Overhead: fixed-rate chat completions, zero-delay twin");
+        report.heading("1. Overhead: fixed-rate requests, zero-delay twin");
         report.note(&format!(
-            "Open arrival model; {} s per rate and target; latency to the last byte, ms. CPU is the gateway's, in % of one core; RSS its peak, MiB. `bare proxy` forwards bytes without parsing them: the floor any gateway pays for the extra loopback hop on this machine.",
+            "Open arrival model; {} s per rate and target; latency to the last byte, ms, with microsecond resolution; n is the number of requests answered completely, and a percentile with fewer than 10 samples beyond it is not given. CPU is the gateway's and gen CPU the load generator's (this process), in % of one core; RSS the gateway's peak, MiB. `bare proxy` forwards bytes without parsing them: the floor any gateway pays for the extra loopback hop on this machine.",
             self.duration.as_secs()
         ));
         // Warm every path: connections, credentials, the catalog.
@@ -121,28 +154,70 @@ impl Overhead {
         let (own, compared): (Vec<&Contender>, Vec<&Contender>) =
             contenders.iter().partition(|c| !c.compared);
         let mut rows = Vec::new();
-        let mut added = Vec::new();
+        let mut added_rows = Vec::new();
         let mut ratios = Vec::new();
-        // (mode, rate) → direct stats and Pincer's (added p50, added p99, peak RSS).
+        // (stream, rate) → direct stats and Pincer's (added p50, added p99, peak RSS).
         let mut baselines = Vec::new();
         // Phase 1: direct, Pincer and the floor, interleaved at each rate.
         for stream in [false, true] {
             let mode = if stream { "stream" } else { "json" };
             for &rate in &self.rates {
-                let base = fixed_rate(client, direct, stream, rate, self.duration).await?;
-                rows.push(row(mode, rate, "direct", &base, None, None));
-                let mut pincer = (0.0, 0.0, 0.0);
+                let mut base = fixed_rate(client, direct, stream, rate, self.duration).await?;
+                rows.push(row(mode, rate, "direct", &mut base, None, None));
+                let mut pincer = (None, None, 0.0);
+                let mut floor_per_core = None;
+                let mut pincer_per_core = None;
                 for contender in &own {
-                    let (stats, cpu, rss) = self.measure(client, contender, stream, rate).await?;
-                    if contender.name == "pincer" {
-                        pincer = (
-                            pct(&stats.total, 0.5) - pct(&base.total, 0.5),
-                            pct(&stats.total, 0.99) - pct(&base.total, 0.99),
-                            rss,
+                    let (mut stats, cpu, rss) =
+                        self.measure(client, contender, stream, rate).await?;
+                    let p50 = added(&mut stats, &mut base, 0.5);
+                    let p99 = added(&mut stats, &mut base, 0.99);
+                    if contender.name == PINCER {
+                        pincer = (p50, p99, rss);
+                        pincer_per_core = per_core(&stats, cpu);
+                    }
+                    if contender.name == floor::NAME {
+                        floor_per_core = per_core(&stats, cpu);
+                    }
+                    if rate == GOAL_RATE && contender.name.starts_with(PINCER) {
+                        report.goal(
+                            &format!("{} {mode}: added p50 at {rate} req/s", contender.name),
+                            "≤ 0.300 ms",
+                            p50.map(ms),
+                            p50.map(|v| v <= 300.0),
+                        );
+                        report.goal(
+                            &format!("{} {mode}: added p99 at {rate} req/s", contender.name),
+                            "≤ 1.000 ms",
+                            p99.map(ms),
+                            p99.map(|v| v <= 1000.0),
                         );
                     }
-                    rows.push(stats_row(mode, rate, &contender.name, &stats, cpu, rss));
-                    added.push(added_row(mode, rate, &contender.name, &stats, &base));
+                    rows.push(row(
+                        mode,
+                        rate,
+                        &contender.name,
+                        &mut stats,
+                        Some(cpu),
+                        Some(rss),
+                    ));
+                    added_rows.push(added_row(
+                        mode,
+                        rate,
+                        &contender.name,
+                        &mut stats,
+                        &mut base,
+                        cpu,
+                    ));
+                }
+                if rate == GOAL_RATE {
+                    let factor = floor_per_core.zip(pincer_per_core).map(|(f, p)| f / p);
+                    report.goal(
+                        &format!("pincer {mode}: bare proxy's requests per CPU-second / Pincer's at {rate} req/s"),
+                        "≤ 2.0×",
+                        factor.map(|f| format!("{f:.2}×")),
+                        factor.map(|f| f <= 2.0),
+                    );
                 }
                 baselines.push((stream, rate, base, pincer));
             }
@@ -150,7 +225,7 @@ impl Overhead {
         // Embeddings (one vector, unstreamed): InvokeModel on the twin directly, and Pincer's
         // embeddings door in front of it.
         if let (Target::Bedrock { url, .. }, Some(pincer)) =
-            (direct, own.iter().find(|c| c.name == "pincer"))
+            (direct, own.iter().find(|c| c.name == PINCER))
             && let Target::OpenAi {
                 url: gateway,
                 token,
@@ -169,23 +244,22 @@ impl Overhead {
             fixed_rate(client, &direct_embed, false, 20, Duration::from_secs(1)).await?;
             fixed_rate(client, &through, false, 20, Duration::from_secs(1)).await?;
             for &rate in &self.rates {
-                let base = fixed_rate(client, &direct_embed, false, rate, self.duration).await?;
-                rows.push(row("embed", rate, "direct", &base, None, None));
+                let mut base =
+                    fixed_rate(client, &direct_embed, false, rate, self.duration).await?;
+                rows.push(row("embed", rate, "direct", &mut base, None, None));
                 let meter = CpuMeter::start(&pincer.server);
-                let stats = fixed_rate(client, &through, false, rate, self.duration).await?;
+                let mut stats = fixed_rate(client, &through, false, rate, self.duration).await?;
                 let cpu = meter.percent(&pincer.server);
                 let rss = pincer.server.peak_rss_mib();
-                rows.push(stats_row(
-                    "embed",
-                    rate,
-                    "pincer embeddings",
-                    &stats,
-                    cpu,
-                    rss,
-                ));
-                added.push(added_row("embed", rate, "pincer embeddings", &stats, &base));
+                let name = "pincer embeddings";
+                rows.push(row("embed", rate, name, &mut stats, Some(cpu), Some(rss)));
+                added_rows.push(added_row("embed", rate, name, &mut stats, &mut base, cpu));
             }
         }
+        let second = match &self.oha {
+            Some((oha, rates)) => Some(self.second_generator(oha, rates, client, direct, &own)?),
+            None => None,
+        };
         // Phase 2: the compared gateways, from the lowest rate up, after everything else, so
         // that one that saturates cannot slow the others down. A rate where fewer than half
         // of the requests succeed marks it saturated; its higher rates are skipped.
@@ -193,7 +267,7 @@ impl Overhead {
             for stream in [false, true] {
                 let mode = if stream { "stream" } else { "json" };
                 let mut saturated = None;
-                for (_, rate, base, pincer) in baselines.iter().filter(|b| b.0 == stream) {
+                for (_, rate, base, pincer) in baselines.iter_mut().filter(|b| b.0 == stream) {
                     if let Some(at) = saturated {
                         rows.push(vec![
                             mode.to_owned(),
@@ -204,18 +278,35 @@ impl Overhead {
                         continue;
                     }
                     wait_until_idle(contender).await;
-                    let (stats, cpu, rss) = self.measure(client, contender, stream, *rate).await?;
-                    rows.push(stats_row(mode, *rate, &contender.name, &stats, cpu, rss));
-                    added.push(added_row(mode, *rate, &contender.name, &stats, base));
+                    let (mut stats, cpu, rss) =
+                        self.measure(client, contender, stream, *rate).await?;
+                    let p50 = added(&mut stats, base, 0.5);
+                    let p99 = added(&mut stats, base, 0.99);
                     ratios.push(vec![
                         mode.to_owned(),
                         rate.to_string(),
                         format!("{} / pincer", contender.name),
-                        ratio(pct(&stats.total, 0.5) - pct(&base.total, 0.5), pincer.0),
-                        ratio(pct(&stats.total, 0.99) - pct(&base.total, 0.99), pincer.1),
+                        ratio_of(p50, pincer.0),
+                        ratio_of(p99, pincer.1),
                         ratio(rss, pincer.2),
                         format!("{:.2}", stats.success()),
                     ]);
+                    rows.push(row(
+                        mode,
+                        *rate,
+                        &contender.name,
+                        &mut stats,
+                        Some(cpu),
+                        Some(rss),
+                    ));
+                    added_rows.push(added_row(
+                        mode,
+                        *rate,
+                        &contender.name,
+                        &mut stats,
+                        base,
+                        cpu,
+                    ));
                     if stats.success() < 50.0 {
                         saturated = Some(*rate);
                     }
@@ -224,15 +315,66 @@ impl Overhead {
         }
         report.table(
             &[
-                "mode", "req/s", "target", "p50", "p90", "p99", "max", "ok %", "CPU %", "peak RSS",
+                "mode",
+                "req/s",
+                "target",
+                "n",
+                "p50",
+                "p90",
+                "p99",
+                "max",
+                "ok %",
+                "CPU %",
+                "gen CPU %",
+                "peak RSS",
             ],
             &rows,
         );
-        report.note("Added latency (gateway − direct at the same percentile, same run), ms:");
-        report.table(
-            &["mode", "req/s", "gateway", "p50", "p90", "p99", "ok %"],
-            &added,
+        report.note(
+            "Added latency (gateway − direct at the same percentile, same run), ms; req per CPU-s is requests answered per second of the gateway's CPU (throughput per core):",
         );
+        report.table(
+            &[
+                "mode",
+                "req/s",
+                "gateway",
+                "p50",
+                "p90",
+                "p99",
+                "req per CPU-s",
+                "ok %",
+            ],
+            &added_rows,
+        );
+        if let Some((rows, added_rows)) = second {
+            report.note(&format!(
+                "The same requests from a second, independent load generator: oha {} (its own process; {} connections, fixed rate, `--latency-correction`, so a request that waits for a connection counts its wait), {} s per rate and target. Percentiles are oha's; oha CPU is its own, in % of one core:",
+                oha::VERSION,
+                oha::CONNECTIONS,
+                self.duration.as_secs()
+            ));
+            report.table(
+                &[
+                    "mode",
+                    "req/s",
+                    "target",
+                    "n",
+                    "p50",
+                    "p90",
+                    "p99",
+                    "max",
+                    "ok %",
+                    "CPU %",
+                    "oha CPU %",
+                ],
+                &rows,
+            );
+            report.note("Added latency measured by oha (gateway − direct, same run), ms:");
+            report.table(
+                &["mode", "req/s", "gateway", "p50", "p90", "p99", "ok %"],
+                &added_rows,
+            );
+        }
         if !ratios.is_empty() {
             report.note(
                 "Ratios in the same run (compared gateway / Pincer: added latency, peak RSS); ok % is the compared gateway's:",
@@ -251,5 +393,91 @@ impl Overhead {
             );
         }
         Ok(())
+    }
+}
+
+/// A cell of an oha figure: the `q` quantile in ms, or why there is none.
+fn oha_cell(run: &oha::Run, q: f64) -> String {
+    run.quantile(q).map_or_else(
+        || format!("– (n<{:.0})", crate::samples::TAIL_SAMPLES / (1.0 - q)),
+        ms,
+    )
+}
+
+fn oha_added(run: &oha::Run, base: &oha::Run, q: f64) -> String {
+    match (run.quantile(q), base.quantile(q)) {
+        (Some(a), Some(b)) => ms(a - b),
+        _ => format!("– (n<{:.0})", crate::samples::TAIL_SAMPLES / (1.0 - q)),
+    }
+}
+
+fn oha_row(mode: &str, rate: u32, name: &str, run: &oha::Run, cpu: Option<f64>) -> Vec<String> {
+    vec![
+        mode.to_owned(),
+        rate.to_string(),
+        name.to_owned(),
+        run.ok.to_string(),
+        oha_cell(run, 0.5),
+        oha_cell(run, 0.9),
+        oha_cell(run, 0.99),
+        ms(run.max()),
+        format!("{:.2}", run.success()),
+        cpu.map_or("-".to_owned(), |c| format!("{c:.0}")),
+        format!("{:.0}", run.cpu),
+    ]
+}
+
+impl Overhead {
+    /// The overhead runs again, driven by oha: its rows and its added-latency rows.
+    fn second_generator(
+        &self,
+        oha: &Path,
+        rates: &[u32],
+        client: &reqwest::Client,
+        direct: &Target,
+        own: &[&Contender],
+    ) -> Result<oha::Tables> {
+        let work = tempfile::tempdir()?;
+        let mut rows = Vec::new();
+        let mut added_rows = Vec::new();
+        for stream in [false, true] {
+            let mode = if stream { "stream" } else { "json" };
+            for &rate in rates {
+                let base = oha::run(
+                    oha,
+                    client,
+                    direct,
+                    stream,
+                    rate,
+                    self.duration,
+                    work.path(),
+                )?;
+                rows.push(oha_row(mode, rate, "direct", &base, None));
+                for contender in own {
+                    let meter = CpuMeter::start(&contender.server);
+                    let run = oha::run(
+                        oha,
+                        client,
+                        &contender.target,
+                        stream,
+                        rate,
+                        self.duration,
+                        work.path(),
+                    )?;
+                    let cpu = meter.percent(&contender.server);
+                    rows.push(oha_row(mode, rate, &contender.name, &run, Some(cpu)));
+                    added_rows.push(vec![
+                        mode.to_owned(),
+                        rate.to_string(),
+                        contender.name.clone(),
+                        oha_added(&run, &base, 0.5),
+                        oha_added(&run, &base, 0.9),
+                        oha_added(&run, &base, 0.99),
+                        format!("{:.2}", run.success()),
+                    ]);
+                }
+            }
+        }
+        Ok((rows, added_rows))
     }
 }

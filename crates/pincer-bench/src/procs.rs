@@ -232,12 +232,29 @@ impl CpuMeter {
         }
     }
 
+    /// Starts measuring this process (the load generator).
+    pub(crate) fn own() -> Self {
+        Self {
+            start: cpu_of(std::process::id()),
+            at: std::time::Instant::now(),
+        }
+    }
+
     /// CPU used since the start, as a percentage of one core.
     pub(crate) fn percent(&self, server: &Server) -> f64 {
+        self.since(server.cpu_secs())
+    }
+
+    /// CPU this process used since [`CpuMeter::own`], as a percentage of one core.
+    pub(crate) fn own_percent(&self) -> f64 {
+        self.since(cpu_of(std::process::id()))
+    }
+
+    fn since(&self, now: f64) -> f64 {
         let wall = self.at.elapsed().as_secs_f64();
         if wall <= 0.0 {
             return 0.0;
         }
-        (server.cpu_secs() - self.start) / wall * 100.0
+        (now - self.start) / wall * 100.0
     }
 }

@@ -2,17 +2,49 @@
 
 use std::fmt::Write as _;
 
-use hdrhistogram::Histogram;
-
 /// The report being written.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     text: String,
     /// A scenario's own check failed (the soak run's verdict); the program then exits non-zero.
     pub(crate) failed: bool,
+    /// The performance goals met or missed, as the scenarios measured them.
+    goals: Vec<Vec<String>>,
 }
 
 impl Report {
+    /// Records a goal: what is measured, the goal, the figure (none when the run could not
+    /// measure it), and whether it is met.
+    pub(crate) fn goal(
+        &mut self,
+        what: &str,
+        goal: &str,
+        measured: Option<String>,
+        met: Option<bool>,
+    ) {
+        self.goals.push(vec![
+            what.to_owned(),
+            goal.to_owned(),
+            measured.unwrap_or_else(|| "not measured".to_owned()),
+            match met {
+                Some(true) => "met".to_owned(),
+                Some(false) => "**missed**".to_owned(),
+                None => "–".to_owned(),
+            },
+        ]);
+    }
+
+    /// Writes the goals table, when any scenario recorded a goal.
+    pub(crate) fn goals(&mut self) {
+        if self.goals.is_empty() {
+            return;
+        }
+        let goals = std::mem::take(&mut self.goals);
+        self.heading("Against the targets");
+        self.note("Each figure below is one of the tables' above, from this run.");
+        self.table(&["figure", "goal", "measured", "verdict"], &goals);
+    }
+
     /// Adds a heading.
     pub(crate) fn heading(&mut self, title: &str) {
         self.emit(&format!("\n## {title}\n"));
@@ -60,16 +92,6 @@ pub(crate) fn announce(line: &str) {
     {
         println!("{line}");
     }
-}
-
-/// Milliseconds with two decimals.
-pub(crate) fn ms(micros: f64) -> String {
-    format!("{:.2}", micros / 1000.0)
-}
-
-/// A percentile of a histogram of microseconds, in microseconds.
-pub(crate) fn pct(histogram: &Histogram<u64>, q: f64) -> f64 {
-    histogram.value_at_quantile(q) as f64
 }
 
 /// MiB with one decimal.

@@ -1,8 +1,11 @@
 //! The soak run: the gateway under a steady mix of streamed and plain requests for a bounded
 //! time, with one request in `fault_every` carrying an injected fault (a twin fault on the
 //! model id, or the client hanging up mid-stream). It checks that every request without a fault
-//! succeeded, that every fault surfaced as an error, and that resident memory and open file
-//! descriptors did not grow; the verdict is the exit status.
+//! succeeded, that every twin fault reached the client as an error, that every hang-up was seen
+//! by the gateway (its `cancelled` request counter), and that resident memory and open file
+//! descriptors did not grow; the verdict is the exit status. Each figure is what a client
+//! observed: a hang-up is the client's own doing, so it is counted against what the gateway
+//! reports, never as a surfaced fault.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,9 +14,10 @@ use anyhow::Result;
 use futures_util::StreamExt;
 use serde_json::json;
 
-use crate::load::{self, PROMPT};
+use crate::load::PROMPT;
 use crate::procs::Server;
 use crate::report::{self, Report};
+use crate::samples::{Samples, cell};
 use crate::setup::{Bins, MODEL, TOKEN};
 
 /// The injected faults, in turn. `disconnect` is the client's: it hangs up after the first
@@ -57,8 +61,10 @@ struct Tally {
     unexpected_count: u64,
     faults_surfaced: [u64; FAULTS.len()],
     faults_hidden: Vec<String>,
-    /// Latency of the successful requests, in microseconds.
-    latency: hdrhistogram::Histogram<u64>,
+    /// Hang-ups: streams the client dropped after their first chunk.
+    hangups: u64,
+    /// Latency of the successful requests.
+    latency: Samples,
 }
 
 /// What one request came to.
@@ -67,8 +73,10 @@ enum Outcome {
     Ok(Duration),
     /// A request without a fault failed.
     Unexpected(String),
-    /// An injected fault came back as an error (or the client hung up as planned).
+    /// An injected twin fault came back as an error.
     Surfaced(usize),
+    /// The client hung up after the first chunk, as planned.
+    HungUp,
     /// An injected fault came back as a success.
     Hidden(usize, String),
 }
@@ -102,8 +110,8 @@ async fn one(client: &reqwest::Client, url: &str, stream: bool, fault: Option<us
             "messages": [{"role": "user", "content": PROMPT}],
         }));
     let failed = |why: String| match fault {
-        Some(f) => Outcome::Surfaced(f),
-        None => Outcome::Unexpected(why),
+        Some(f) if !disconnect => Outcome::Surfaced(f),
+        _ => Outcome::Unexpected(why),
     };
     let response = match request.send().await {
         Ok(response) => response,
@@ -111,10 +119,19 @@ async fn one(client: &reqwest::Client, url: &str, stream: bool, fault: Option<us
     };
     let status = response.status();
     if disconnect {
-        // Hang up at the first chunk.
+        // Hang up at the first chunk; a stream that fails before it is a failure.
         let mut body = response.bytes_stream();
-        let _ = body.next().await;
-        return Outcome::Surfaced(fault.unwrap_or_default());
+        return match body.next().await {
+            Some(Ok(_)) if status.is_success() => Outcome::HungUp,
+            other => Outcome::Unexpected(format!(
+                "{model} (to be hung up): {status}: {}",
+                match other {
+                    Some(Ok(_)) => "an error answer".to_owned(),
+                    Some(Err(error)) => error.to_string(),
+                    None => "an empty body".to_owned(),
+                }
+            )),
+        };
     }
     let body = match response.text().await {
         Ok(body) => body,
@@ -160,7 +177,8 @@ impl Soak {
             unexpected_count: 0,
             faults_surfaced: [0; FAULTS.len()],
             faults_hidden: Vec::new(),
-            latency: load::histogram()?,
+            hangups: 0,
+            latency: Samples::default(),
         }));
         let count = (f64::from(self.rate) * self.duration.as_secs_f64()).round() as u64;
         let period = Duration::from_secs_f64(1.0 / f64::from(self.rate.max(1)));
@@ -190,7 +208,7 @@ impl Soak {
                     match outcome {
                         Outcome::Ok(latency) => {
                             tally.ok += 1;
-                            let _ = tally.latency.record(load::micros(latency));
+                            tally.latency.record(latency);
                         }
                         Outcome::Unexpected(why) => {
                             tally.unexpected_count += 1;
@@ -199,6 +217,7 @@ impl Soak {
                             }
                         }
                         Outcome::Surfaced(f) => tally.faults_surfaced[f] += 1,
+                        Outcome::HungUp => tally.hangups += 1,
                         Outcome::Hidden(f, what) => {
                             tally.faults_hidden.push(format!("{}: {what}", FAULTS[f]));
                         }
@@ -218,9 +237,17 @@ impl Soak {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let end_rss = gateway.rss_mib();
         let end_fds = open_fds(gateway.pid());
-        let active = active_streams(&client, &gateway).await;
+        let metrics = scrape(&client, &gateway).await;
+        let active = metric(&metrics, "pincer_active_streams ", |_| true);
+        // No `cancelled` series means none, once the page could be read at all.
+        let cancelled = (!metrics.is_empty()).then(|| {
+            metric(&metrics, "pincer_requests_total{", |l| {
+                l.contains("outcome=\"cancelled\"")
+            })
+            .unwrap_or(0.0)
+        });
         // Every task has finished: the tally has one owner left.
-        let tally = Arc::try_unwrap(tally)
+        let mut tally = Arc::try_unwrap(tally)
             .map_err(|_| anyhow::anyhow!("a request task outlived the run"))?
             .into_inner()
             .map_err(|_| anyhow::anyhow!("a request task panicked"))?;
@@ -242,15 +269,20 @@ impl Soak {
             self.rate,
             self.fault_every
         ));
-        let p = |q| report::ms(report::pct(&tally.latency, q));
+        let (p50, p99) = (
+            cell(&mut tally.latency, 0.5),
+            cell(&mut tally.latency, 0.99),
+        );
         report.table(
             &[
                 "requests",
                 "ok",
                 "unexpected errors",
-                "faults injected",
-                "faults surfaced",
-                "faults hidden",
+                "twin faults surfaced",
+                "twin faults hidden",
+                "hang-ups",
+                "seen by the gateway",
+                "n",
                 "p50 ms",
                 "p99 ms",
             ],
@@ -258,18 +290,21 @@ impl Soak {
                 count.to_string(),
                 tally.ok.to_string(),
                 tally.unexpected_count.to_string(),
-                (faults + tally.faults_hidden.len() as u64).to_string(),
                 faults.to_string(),
                 tally.faults_hidden.len().to_string(),
-                p(0.5),
-                p(0.99),
+                tally.hangups.to_string(),
+                cancelled.map_or("unknown".to_owned(), |c| format!("{c:.0}")),
+                tally.latency.len().to_string(),
+                p50,
+                p99,
             ]],
         );
         report.table(
-            &["fault", "surfaced as an error"],
+            &["twin fault", "reached the client as an error"],
             &FAULTS
                 .iter()
                 .zip(tally.faults_surfaced)
+                .filter(|(f, _)| **f != "disconnect")
                 .map(|(f, n)| vec![(*f).to_owned(), n.to_string()])
                 .collect::<Vec<_>>(),
         );
@@ -328,6 +363,12 @@ impl Soak {
         if end_fds > warm.1 + MAX_FD_GROWTH {
             failures.push(format!("open fds grew from {} to {end_fds}", warm.1));
         }
+        if cancelled != Some(tally.hangups as f64) {
+            failures.push(format!(
+                "the client hung up {} times; the gateway counted {cancelled:?} cancelled requests",
+                tally.hangups
+            ));
+        }
         if active != Some(0.0) {
             failures.push(format!("active streams at the end: {active:?}"));
         }
@@ -341,19 +382,25 @@ impl Soak {
     }
 }
 
-/// The gateway's `pincer_active_streams` gauge.
-async fn active_streams(client: &reqwest::Client, gateway: &Server) -> Option<f64> {
-    let text = client
+/// The gateway's `/metrics` page (empty when it cannot be read).
+async fn scrape(client: &reqwest::Client, gateway: &Server) -> String {
+    let answer = client
         .get(format!("{}/metrics", gateway.url))
         .bearer_auth(TOKEN)
         .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find(|l| l.starts_with("pincer_active_streams "))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
+        .await;
+    match answer {
+        Ok(answer) => answer.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The sum of the samples on lines that start with `prefix` and pass `keep`, if there are any.
+fn metric(page: &str, prefix: &str, keep: impl Fn(&str) -> bool) -> Option<f64> {
+    let values: Vec<f64> = page
+        .lines()
+        .filter(|l| l.starts_with(prefix) && keep(l))
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
 }

@@ -9,8 +9,13 @@ use anyhow::Result;
 
 use crate::contender::Contender;
 use crate::load::send;
-use crate::overhead::ratio;
+use crate::overhead::{PINCER, ratio};
 use crate::report::{Report, mib};
+
+/// The stream count a goal is stated at.
+const GOAL_STREAMS: usize = 1000;
+/// Bytes in a MiB.
+const MIB: f64 = 1024.0 * 1024.0;
 
 /// Settings of the scenario.
 #[derive(Debug, Clone)]
@@ -42,6 +47,14 @@ impl Streams {
             // One request first, so that idle means ready to serve.
             let _ = send(client, &contender.target, false, false).await;
             let idle = contender.server.rss_mib();
+            if contender.name == PINCER {
+                report.goal(
+                    "pincer: idle RSS (after one request)",
+                    "≤ 20 MB (19.1 MiB)",
+                    Some(format!("{} MiB", mib(idle))),
+                    Some(idle * MIB <= 20e6),
+                );
+            }
             for &count in &self.counts {
                 let started = Instant::now();
                 let ok = Arc::new(AtomicU64::new(0));
@@ -66,6 +79,14 @@ impl Streams {
                 }
                 let ok = ok.load(Ordering::Relaxed);
                 let per_stream = (peak - idle).max(0.0) * 1024.0 / count as f64;
+                if contender.name == PINCER && count == GOAL_STREAMS {
+                    report.goal(
+                        &format!("pincer: RSS with {count} streams open"),
+                        "≤ 64 MB (61.0 MiB)",
+                        Some(format!("{} MiB", mib(peak))),
+                        Some(peak * MIB <= 64e6),
+                    );
+                }
                 mine.push((count, peak, per_stream));
                 rows.push(vec![
                     contender.name.clone(),
