@@ -5,6 +5,11 @@
 //! The SDK's standard retries wait a random time up to `initial_backoff × 2^(attempts − 1)`,
 //! capped at 20 s, before each new attempt; [`next_backoff`] is that ceiling for the attempt
 //! that was not made.
+//!
+//! One interceptor, [`CountAttempts`], is part of the client's configuration; each call runs
+//! inside [`Attempts::scope`] and the interceptor counts into the call's own counter (a task
+//! local: the SDK makes every attempt of a call within the caller's task). A per-call
+//! interceptor would instead make the SDK rebuild its runtime components for every request.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,11 +23,21 @@ use pincer_core::{ProviderError, Retried};
 /// The SDK's longest wait between two attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
-/// Counts the attempts of one call (install it per call, with `customize()`).
+tokio::task_local! {
+    /// The counter of the call being made in this task.
+    static CURRENT: Attempts;
+}
+
+/// Counts the attempts of one call: run the call in [`Attempts::scope`].
 #[derive(Debug, Clone, Default)]
 pub struct Attempts(Arc<AtomicU32>);
 
 impl Attempts {
+    /// Runs `call` with this counter as the one [`CountAttempts`] counts into.
+    pub async fn scope<F: Future>(&self, call: F) -> F::Output {
+        CURRENT.scope(self.clone(), call).await
+    }
+
     /// Attempts made so far.
     pub fn made(&self) -> u32 {
         self.0.load(Ordering::Relaxed)
@@ -42,9 +57,13 @@ impl Attempts {
     }
 }
 
-impl Intercept for Attempts {
+/// The client-wide interceptor: one more attempt for the call in scope (none outside a scope).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CountAttempts;
+
+impl Intercept for CountAttempts {
     fn name(&self) -> &'static str {
-        "pincer::Attempts"
+        "pincer::CountAttempts"
     }
 
     fn read_before_attempt(
@@ -53,7 +72,7 @@ impl Intercept for Attempts {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        let _ = CURRENT.try_with(|attempts| attempts.0.fetch_add(1, Ordering::Relaxed));
         Ok(())
     }
 }

@@ -89,7 +89,8 @@ impl BedrockProvider {
             .timeout_config(timeouts)
             .stalled_stream_protection(
                 aws_sdk_bedrockruntime::config::StalledStreamProtectionConfig::disabled(),
-            );
+            )
+            .interceptor(crate::attempts::CountAttempts);
         if let Some(endpoint) = &options.endpoint {
             service = service.endpoint_url(endpoint);
         }
@@ -123,22 +124,20 @@ impl BedrockProvider {
             .body(aws_smithy_types::Blob::new(body))
             .customize()
             .interceptor(counted)
-            .interceptor(attempts.clone())
-            .send()
-            .await
-            .map_err(|err| {
-                let context = CallContext {
-                    model: &model,
-                    region: &self.region,
-                };
-                attempts.note(
-                    name_credential_source(
-                        from_sdk_error(&err, context),
-                        self.options.credential_source.as_deref(),
-                    ),
-                    self.options.initial_backoff,
-                )
-            })?;
+            .send();
+        let output = attempts.scope(output).await.map_err(|err| {
+            let context = CallContext {
+                model: &model,
+                region: &self.region,
+            };
+            attempts.note(
+                name_credential_source(
+                    from_sdk_error(&err, context),
+                    self.options.credential_source.as_deref(),
+                ),
+                self.options.initial_backoff,
+            )
+        })?;
         serde_json::from_slice(output.body().as_ref()).map_err(|e| {
             ProviderError::new(
                 ErrorKind::Other,
@@ -174,13 +173,15 @@ impl BedrockProvider {
             .set_service_tier(built.service_tier)
             .set_performance_config(built.performance)
             .set_guardrail_config(built.guardrail);
-        let call = call.customize().interceptor(attempts);
+        // A per-call interceptor costs the SDK a rebuild of its runtime components, so only a
+        // request that needs one has it.
         if built.exact_sampling.is_empty() {
-            call.send().await
+            attempts.scope(call.send()).await
         } else {
-            call.interceptor(crate::exact::ExactSampling(built.exact_sampling))
-                .send()
-                .await
+            let call = call
+                .customize()
+                .interceptor(crate::exact::ExactSampling(built.exact_sampling));
+            attempts.scope(call.send()).await
         }
     }
 }

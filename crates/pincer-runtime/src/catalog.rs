@@ -329,11 +329,12 @@ impl Catalog {
         options: &Options,
         reference: &ModelRef,
     ) -> Result<crate::resolve::Resolved, crate::resolve::ResolveError> {
-        let mut resolved = crate::resolve::resolve_with(options, reference, Some(&self.bases))?;
-        if let Some(entry) = self.get(reference) {
-            resolved.model = entry.model.clone();
-        }
-        Ok(resolved)
+        crate::resolve::resolve_as(
+            options,
+            reference,
+            Some(&self.bases),
+            self.get(reference).map(|entry| &entry.model),
+        )
     }
 
     /// The entry for `reference`.

@@ -133,14 +133,29 @@ pub fn resolve_with(
     reference: &ModelRef,
     bases: Option<&ProfileBases>,
 ) -> Result<Resolved, ResolveError> {
+    resolve_as(options, reference, bases, None)
+}
+
+/// [`resolve_with`] for a model whose merged description is already `merged` (a catalog
+/// entry's): only its backend is worked out, per request, since it reads the environment.
+pub fn resolve_as(
+    options: &Options,
+    reference: &ModelRef,
+    bases: Option<&ProfileBases>,
+    merged: Option<&Model>,
+) -> Result<Resolved, ResolveError> {
     let provider_id = reference.provider();
     let configured = options
         .providers()
         .find(|(id, _)| *id == provider_id)
         .map(|(_, p)| p);
+    let unconfigured;
     let provider = match configured {
-        Some(provider) => provider.clone(),
-        None if provider_id == PROVIDER_ID => ProviderOptions::default(),
+        Some(provider) => provider,
+        None if provider_id == PROVIDER_ID => {
+            unconfigured = ProviderOptions::default();
+            &unconfigured
+        }
         None => {
             let known: Vec<&str> = options
                 .providers()
@@ -170,7 +185,7 @@ pub fn resolve_with(
             },
         },
         Api::OpenaiCompletions => Backend::OpenAi {
-            api_key: api_key(provider_id, &provider)?,
+            api_key: api_key(provider_id, provider)?,
             headers: provider
                 .headers
                 .iter()
@@ -183,6 +198,13 @@ pub fn resolve_with(
             })?,
         },
     };
+    if let Some(model) = merged {
+        return Ok(Resolved {
+            reference: reference.clone(),
+            model: model.clone(),
+            backend,
+        });
+    }
     let manual = provider
         .models
         .iter()
@@ -202,7 +224,7 @@ pub fn resolve_with(
             provider_id,
             reference.model(),
             Known {
-                settings: Some(&provider),
+                settings: Some(provider),
                 manual,
                 table: known,
                 discovered: None,

@@ -43,6 +43,8 @@ async fn throttling_is_retried_within_the_attempt_budget() {
     let events = run(&harness, &faulty("fail-first:3"), "never").await;
     let (error, partial) = error_of(&events);
     assert!(matches!(error.kind, ErrorKind::Throttled { .. }), "{error}");
+    // The client-wide interceptor counted this call's attempts, and only this call's.
+    assert_eq!(error.retried.map(|r| r.attempts), Some(3), "{error}");
     assert!(partial.content.is_empty());
     assert_eq!(partial.stop_reason, StopReason::Error);
     harness.stop().await;
