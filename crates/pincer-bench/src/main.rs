@@ -5,7 +5,8 @@
 //! Scenarios: `overhead` (fixed-rate load, gateway vs. direct), `fidelity` (streaming with
 //! spaced deltas), `streams` (concurrent slow streams and memory), `bodies` (memory of large
 //! request bodies), `cli` (command timings),
-//! `micro` (the criterion results, read back); `all` runs them all. `--compare litellm` adds
+//! `micro` (the criterion results, read back), `profile` (where the gateway's CPU goes, from
+//! `perf`); `all` runs them all. `--compare litellm` adds
 //! LiteLLM's proxy to scenarios 1–3.
 
 mod bodies;
@@ -19,6 +20,7 @@ mod micro;
 mod oha;
 mod overhead;
 mod procs;
+mod profile;
 mod provenance;
 mod report;
 mod samples;
@@ -48,6 +50,8 @@ enum Scenario {
     Micro,
     /// The soak run (not part of `all`): steady mixed load with injected faults.
     Soak,
+    /// Where the gateway's CPU goes under load (`perf record`; skipped when perf is missing).
+    Profile,
     /// Internal: the bare proxy of the floor measurement (`--upstream URL`).
     #[value(hide = true)]
     Proxy,
@@ -66,6 +70,10 @@ struct Args {
     /// Also write the report to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Publish the report into this markdown file (BENCHMARKS.md): everything after its
+    /// [`MARKER`] line is replaced by the report, whole.
+    #[arg(long)]
+    publish: Option<PathBuf>,
     /// Request rates of the overhead scenario.
     #[arg(long, value_delimiter = ',', default_values_t = [10, 100, 500, 1000, 2000])]
     rates: Vec<u32>,
@@ -108,6 +116,9 @@ struct Args {
     /// One soak request in this many carries an injected fault (20: 5 %).
     #[arg(long, default_value_t = 20)]
     fault_every: u64,
+    /// Requests per second of the profile scenario.
+    #[arg(long, default_value_t = 1000)]
+    profile_rate: u32,
     /// Rates of the overhead runs driven by the second load generator, oha.
     #[arg(long, value_delimiter = ',', default_values_t = [200, 1000])]
     oha_rates: Vec<u32>,
@@ -224,7 +235,10 @@ async fn run(args: Args) -> Result<Report> {
         ));
     }
 
-    if wants(&args, Scenario::Overhead) || wants(&args, Scenario::Cli) {
+    if wants(&args, Scenario::Overhead)
+        || wants(&args, Scenario::Cli)
+        || wants(&args, Scenario::Profile)
+    {
         let twin = setup::twin(&bins, &["--zero-delay", "--deltas", "8"])?;
         let direct = Target::Bedrock {
             url: twin.url.clone(),
@@ -295,6 +309,20 @@ async fn run(args: Args) -> Result<Report> {
             .run(&short_client, &direct, &contenders, &mut report)
             .await?;
         }
+        if wants(&args, Scenario::Profile) {
+            let work = tempfile::tempdir()?;
+            let contenders = contenders(&bins, None, &twin.url, work.path())?;
+            if let Some(pincer) = contenders.first() {
+                let profile = profile::Profile {
+                    rate: args.profile_rate,
+                    duration: Duration::from_secs(args.seconds.max(3)),
+                };
+                if let Err(error) = profile.run(&short_client, pincer, &mut report).await {
+                    report.heading("Profile");
+                    report.note(&format!("Not measured: {error:#}."));
+                }
+            }
+        }
         if wants(&args, Scenario::Cli) {
             cli::Cli {
                 runs: args.cli_runs,
@@ -356,6 +384,19 @@ async fn run(args: Args) -> Result<Report> {
     Ok(report)
 }
 
+/// The line of a published file after which the report goes.
+const MARKER: &str = "<!-- Everything below this line is the output of the command it names, pasted whole by `--publish`. -->";
+
+/// The part of `path` up to and including its [`MARKER`] line.
+fn prose_of(path: &std::path::Path) -> Result<String> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let at = text
+        .find(MARKER)
+        .with_context(|| format!("{} has no line `{MARKER}`", path.display()))?;
+    Ok(text[..at + MARKER.len()].to_owned())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     if args.scenarios == [Scenario::Proxy] {
@@ -366,6 +407,9 @@ fn main() -> Result<()> {
         return runtime.block_on(floor::serve(upstream));
     }
     let out = args.out.clone();
+    let publish = args.publish.clone();
+    // Checked before the run, so that a wrong file does not cost a whole run.
+    let prose = publish.as_deref().map(prose_of).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -374,6 +418,10 @@ fn main() -> Result<()> {
     if let Some(out) = out {
         std::fs::write(&out, report.text())
             .with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let (Some(path), Some(prose)) = (publish, prose) {
+        std::fs::write(&path, format!("{prose}\n{}", report.text()))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     anyhow::ensure!(!report.failed, "a check of the run failed (see the report)");
     Ok(())
