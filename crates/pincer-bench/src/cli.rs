@@ -3,6 +3,8 @@
 //! `pincer chat -m hi`, against the zero-delay twin.
 
 use std::path::Path;
+
+use crate::samples::{Samples, cell, max_cell, ms};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -98,35 +100,42 @@ impl Cli {
         run_once(warmup)?;
         report.heading("4. CLI: wall time and peak memory");
         report.note(&format!(
-            "Median of {} runs, ms; peak RSS from GNU time, MiB.",
+            "{} runs of each command; wall time in ms (median only with at least 20 runs); peak RSS from GNU time, MiB.",
             self.runs
         ));
         let mut rows = Vec::new();
         for case in &CASES {
-            let mut times = Vec::with_capacity(self.runs);
+            let mut times = Samples::default();
             for _ in 0..self.runs {
                 if case.cold && cache.exists() {
                     std::fs::remove_dir_all(&cache)?;
                 }
                 let mut command = pincer_command(bins, twin_url, work.path());
                 command.args(case.args);
-                times.push(run_once(command)?);
+                times.push(run_once(command)? * 1000.0);
             }
-            times.sort_by(f64::total_cmp);
             if case.cold && cache.exists() {
                 std::fs::remove_dir_all(&cache)?;
             }
             let rss = peak_rss(bins, twin_url, work.path(), case.args)?;
             rows.push(vec![
                 case.name.to_owned(),
-                format!("{:.1}", times[times.len() / 2]),
-                format!("{:.1}", times[0]),
-                format!("{:.1}", times[times.len() - 1]),
+                times.len().to_string(),
+                cell(&mut times, 0.5),
+                times.min().map_or("–".to_owned(), ms),
+                max_cell(&mut times),
                 format!("{rss:.1}"),
             ]);
         }
         report.table(
-            &["command", "median ms", "min ms", "max ms", "peak RSS MiB"],
+            &[
+                "command",
+                "n",
+                "median ms",
+                "min ms",
+                "max ms",
+                "peak RSS MiB",
+            ],
             &rows,
         );
         Ok(())

@@ -96,7 +96,7 @@ struct Args {
     #[arg(long, default_value_t = 8)]
     bodies_at_once: usize,
     /// Runs per command in the CLI scenario.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 20)]
     cli_runs: usize,
     /// Also measure another gateway, in the same run (scenarios 1–3).
     #[arg(long, value_enum)]

@@ -43,7 +43,24 @@ pub(crate) fn report(criterion_dir: &Path, report: &mut Report) -> Result<()> {
                 .map_or("-".to_owned(), |n| {
                     format!("{:.2} M/s", n / median_ns * 1e3)
                 });
-            rows.push(vec![name, format!("{:.2}", median_ns / 1000.0), throughput]);
+            // Criterion's samples: each one times a batch of iterations.
+            let samples = read(&path.join("new/sample.json"))
+                .and_then(|s| s["times"].as_array().map(Vec::len))
+                .map_or("?".to_owned(), |n| n.to_string());
+            let iterations = read(&path.join("new/sample.json"))
+                .and_then(|s| {
+                    s["iters"]
+                        .as_array()
+                        .map(|i| i.iter().filter_map(serde_json::Value::as_f64).sum::<f64>())
+                })
+                .map_or("?".to_owned(), |n| format!("{n:.0}"));
+            rows.push(vec![
+                name,
+                samples,
+                iterations,
+                format!("{:.2}", median_ns / 1000.0),
+                throughput,
+            ]);
         }
     }
     if rows.is_empty() {
@@ -51,7 +68,18 @@ pub(crate) fn report(criterion_dir: &Path, report: &mut Report) -> Result<()> {
         return Ok(());
     }
     rows.sort();
-    report.note("Median per iteration, µs; throughput in elements (stream events) per second.");
-    report.table(&["benchmark", "median µs", "throughput"], &rows);
+    report.note(
+        "Criterion's median per iteration, µs, over its samples (each sample times a batch of iterations); throughput in elements (stream events) per second.",
+    );
+    report.table(
+        &[
+            "benchmark",
+            "samples",
+            "iterations",
+            "median µs",
+            "throughput",
+        ],
+        &rows,
+    );
     Ok(())
 }

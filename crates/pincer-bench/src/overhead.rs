@@ -15,7 +15,7 @@ use crate::load::{Stats, Target, fixed_rate};
 use crate::oha;
 use crate::procs::CpuMeter;
 use crate::report::{Report, mib};
-use crate::samples::{added_cell, cell, max_cell, ms};
+use crate::samples::{added_cell, cell, max_cell, ms, quantile_cell};
 
 /// The embedding model of the embeddings rows.
 const EMBED_MODEL: &str = "amazon.titan-embed-text-v2:0";
@@ -101,6 +101,13 @@ async fn wait_until_idle(contender: &Contender) {
 pub(crate) const PINCER: &str = "pincer";
 /// The rate the goals are stated at.
 const GOAL_RATE: u32 = 1000;
+
+/// The columns of a latency table, then `extra`.
+fn header<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["mode", "req/s", "target", "n", "p50", "p90", "p99", "max"];
+    all.extend_from_slice(extra);
+    all
+}
 
 /// `a / b` of two figures either of which may be missing.
 fn ratio_of(a: Option<f64>, b: Option<f64>) -> String {
@@ -313,23 +320,7 @@ impl Overhead {
                 }
             }
         }
-        report.table(
-            &[
-                "mode",
-                "req/s",
-                "target",
-                "n",
-                "p50",
-                "p90",
-                "p99",
-                "max",
-                "ok %",
-                "CPU %",
-                "gen CPU %",
-                "peak RSS",
-            ],
-            &rows,
-        );
+        report.table(&header(&["ok %", "CPU %", "gen CPU %", "peak RSS"]), &rows);
         report.note(
             "Added latency (gateway − direct at the same percentile, same run), ms; req per CPU-s is requests answered per second of the gateway's CPU (throughput per core):",
         );
@@ -353,22 +344,7 @@ impl Overhead {
                 oha::CONNECTIONS,
                 self.duration.as_secs()
             ));
-            report.table(
-                &[
-                    "mode",
-                    "req/s",
-                    "target",
-                    "n",
-                    "p50",
-                    "p90",
-                    "p99",
-                    "max",
-                    "ok %",
-                    "CPU %",
-                    "oha CPU %",
-                ],
-                &rows,
-            );
+            report.table(&header(&["ok %", "CPU %", "oha CPU %"]), &rows);
             report.note("Added latency measured by oha (gateway − direct, same run), ms:");
             report.table(
                 &["mode", "req/s", "gateway", "p50", "p90", "p99", "ok %"],
@@ -396,19 +372,8 @@ impl Overhead {
     }
 }
 
-/// A cell of an oha figure: the `q` quantile in ms, or why there is none.
-fn oha_cell(run: &oha::Run, q: f64) -> String {
-    run.quantile(q).map_or_else(
-        || format!("– (n<{:.0})", crate::samples::TAIL_SAMPLES / (1.0 - q)),
-        ms,
-    )
-}
-
 fn oha_added(run: &oha::Run, base: &oha::Run, q: f64) -> String {
-    match (run.quantile(q), base.quantile(q)) {
-        (Some(a), Some(b)) => ms(a - b),
-        _ => format!("– (n<{:.0})", crate::samples::TAIL_SAMPLES / (1.0 - q)),
-    }
+    quantile_cell(run.quantile(q).zip(base.quantile(q)).map(|(a, b)| a - b), q)
 }
 
 fn oha_row(mode: &str, rate: u32, name: &str, run: &oha::Run, cpu: Option<f64>) -> Vec<String> {
@@ -417,9 +382,9 @@ fn oha_row(mode: &str, rate: u32, name: &str, run: &oha::Run, cpu: Option<f64>) 
         rate.to_string(),
         name.to_owned(),
         run.ok.to_string(),
-        oha_cell(run, 0.5),
-        oha_cell(run, 0.9),
-        oha_cell(run, 0.99),
+        quantile_cell(run.quantile(0.5), 0.5),
+        quantile_cell(run.quantile(0.9), 0.9),
+        quantile_cell(run.quantile(0.99), 0.99),
         ms(run.max()),
         format!("{:.2}", run.success()),
         cpu.map_or("-".to_owned(), |c| format!("{c:.0}")),

@@ -56,6 +56,12 @@ impl Samples {
         self.values.get(rank.saturating_sub(1)).copied()
     }
 
+    /// The smallest sample.
+    pub(crate) fn min(&mut self) -> Option<f64> {
+        self.sort();
+        self.values.first().copied()
+    }
+
     /// The largest sample.
     pub(crate) fn max(&mut self) -> Option<f64> {
         self.sort();
@@ -65,18 +71,17 @@ impl Samples {
 
 /// A cell: the `q` quantile in ms with three decimals (microseconds), or why there is none.
 pub(crate) fn cell(samples: &mut Samples, q: f64) -> String {
-    match samples.quantile(q) {
-        Some(v) => ms(v),
-        None => format!("– (n<{:.0})", TAIL_SAMPLES / (1.0 - q)),
-    }
+    quantile_cell(samples.quantile(q), q)
 }
 
 /// A cell: the difference of the `q` quantiles of `a` and `b`, in ms, when both are supported.
 pub(crate) fn added_cell(a: &mut Samples, b: &mut Samples, q: f64) -> String {
-    match (a.quantile(q), b.quantile(q)) {
-        (Some(a), Some(b)) => ms(a - b),
-        _ => format!("– (n<{:.0})", TAIL_SAMPLES / (1.0 - q)),
-    }
+    quantile_cell(a.quantile(q).zip(b.quantile(q)).map(|(a, b)| a - b), q)
+}
+
+/// A cell for the `q` quantile `value` (µs), or, when there is none, how many samples it needs.
+pub(crate) fn quantile_cell(value: Option<f64>, q: f64) -> String {
+    value.map_or_else(|| format!("– (n<{:.0})", TAIL_SAMPLES / (1.0 - q)), ms)
 }
 
 /// The largest sample in ms, or `–`.
