@@ -102,6 +102,23 @@ pub(crate) const PINCER: &str = "pincer";
 /// The rate the goals are stated at.
 const GOAL_RATE: u32 = 1000;
 
+/// An added-latency figure against a goal of `limit` µs: its cell and whether it is met. A
+/// negative figure (the direct run slower than the gateway at that percentile) measures the
+/// direct run's noise, not the gateway, so it meets nothing.
+fn added_goal(added: Option<f64>, limit: f64) -> (Option<String>, Option<bool>) {
+    match added {
+        Some(v) if v < 0.0 => (
+            Some(format!(
+                "{} (direct slower: noise, not a measurement)",
+                ms(v)
+            )),
+            None,
+        ),
+        Some(v) => (Some(ms(v)), Some(v <= limit)),
+        None => (None, None),
+    }
+}
+
 /// The columns of a latency table, then `extra`.
 fn header<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut all = vec!["mode", "req/s", "target", "n", "p50", "p90", "p99", "max"];
@@ -187,17 +204,19 @@ impl Overhead {
                         floor_per_core = per_core(&stats, cpu);
                     }
                     if rate == GOAL_RATE && contender.name.starts_with(PINCER) {
+                        let (figure, met) = added_goal(p50, 300.0);
                         report.goal(
                             &format!("{} {mode}: added p50 at {rate} req/s", contender.name),
                             "≤ 0.300 ms",
-                            p50.map(ms),
-                            p50.map(|v| v <= 300.0),
+                            figure,
+                            met,
                         );
+                        let (figure, met) = added_goal(p99, 1000.0);
                         report.goal(
                             &format!("{} {mode}: added p99 at {rate} req/s", contender.name),
                             "≤ 1.000 ms",
-                            p99.map(ms),
-                            p99.map(|v| v <= 1000.0),
+                            figure,
+                            met,
                         );
                     }
                     rows.push(row(
