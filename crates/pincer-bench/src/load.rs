@@ -1,7 +1,7 @@
 //! Load generation with an open arrival model: request `i` is sent at `start + i / rate`
 //! whether or not earlier ones have answered, so a slow server shows up as queueing in the
 //! latencies instead of silently lowering the rate. Each request records its latency to the
-//! last byte and to the first body byte, and streamed ones the arrival time of every body chunk.
+//! last byte, and streamed ones the arrival time of every body chunk that carries text.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -154,8 +154,6 @@ pub(crate) struct Timing {
     pub(crate) ok: bool,
     /// To the last byte.
     pub(crate) total: Duration,
-    /// To the first body byte.
-    pub(crate) first_byte: Duration,
     /// Arrival of each body chunk that carries answer text, from the start.
     pub(crate) content_chunks: Vec<Duration>,
 }
@@ -175,14 +173,12 @@ pub(crate) async fn send(
     };
     let status_ok = response.status().is_success();
     let mut body = response.bytes_stream();
-    let mut first = None;
     let mut failed = false;
     let mut tail = Vec::new();
     while let Some(chunk) = body.next().await {
         match chunk {
             Ok(bytes) => {
                 let at = started.elapsed();
-                first.get_or_insert(at);
                 if keep_chunks && target.carries_text(&bytes) {
                     timing.content_chunks.push(at);
                 }
@@ -199,7 +195,6 @@ pub(crate) async fn send(
         }
     }
     timing.total = started.elapsed();
-    timing.first_byte = first.unwrap_or(timing.total);
     let complete = match target {
         Target::OpenAi { .. } if stream => tail.windows(6).any(|w| w == b"[DONE]"),
         Target::Responses { .. } if stream => tail.windows(18).any(|w| w == b"response.completed"),
@@ -214,8 +209,6 @@ pub(crate) async fn send(
 pub(crate) struct Stats {
     /// Latency to the last byte of each request answered completely.
     pub(crate) total: Samples,
-    /// Latency to the first body byte of the same requests.
-    pub(crate) first_byte: Samples,
     /// Requests sent.
     pub(crate) sent: u64,
     /// Requests answered completely.
@@ -232,7 +225,6 @@ impl Stats {
         if timing.ok {
             self.ok += 1;
             self.total.record(timing.total);
-            self.first_byte.record(timing.first_byte);
         }
     }
 

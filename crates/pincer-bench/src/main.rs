@@ -426,3 +426,22 @@ fn main() -> Result<()> {
     anyhow::ensure!(!report.failed, "a check of the run failed (see the report)");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publishing_keeps_the_prose_up_to_the_marker_and_needs_the_marker() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("BENCHMARKS.md");
+        std::fs::write(&path, format!("# Prose\n\n{MARKER}\nold report\n")).expect("written");
+        assert_eq!(
+            prose_of(&path).expect("the prose"),
+            format!("# Prose\n\n{MARKER}")
+        );
+        std::fs::write(&path, "# No marker\n").expect("written");
+        let error = prose_of(&path).expect_err("no marker").to_string();
+        assert!(error.contains("has no line"), "{error}");
+    }
+}

@@ -120,9 +120,6 @@ struct Percentiles {
     p99: Option<f64>,
 }
 
-/// Rows of a run's table and of its added-latency table.
-pub(crate) type Tables = (Vec<Vec<String>>, Vec<Vec<String>>);
-
 /// Sends `rate` requests per second to `target` for `duration` with oha.
 pub(crate) fn run(
     oha: &Path,
@@ -171,10 +168,14 @@ pub(crate) fn run(
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    let summary: Summary =
-        serde_json::from_slice(&output.stdout).context("reading oha's JSON summary")?;
-    let cpu = std::fs::read_to_string(&times)
-        .ok()
+    let times = std::fs::read_to_string(&times).unwrap_or_default();
+    summarize(&output.stdout, &times)
+}
+
+/// A run from oha's JSON summary and GNU time's `%U %S %e` line (oha's CPU; 0 when missing).
+fn summarize(json: &[u8], times: &str) -> Result<Run> {
+    let summary: Summary = serde_json::from_slice(json).context("reading oha's JSON summary")?;
+    let cpu = Some(times)
         .and_then(|t| {
             let f: Vec<f64> = t
                 .lines()
@@ -214,4 +215,32 @@ pub(crate) fn run(
         max: micros(summary.summary.slowest),
         cpu,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_counts_errors_but_not_requests_cut_off_at_the_deadline() {
+        let json = br#"{"summary": {"slowest": 0.004},
+            "latencyPercentiles": {"p50": 0.000512, "p90": 0.001, "p99": 0.002},
+            "statusCodeDistribution": {"200": 1998, "503": 2},
+            "errorDistribution": {"aborted due to deadline": 7, "connection closed": 1}}"#;
+        let run = summarize(json, "0.50 0.25 5.00\n").expect("a summary");
+        assert_eq!((run.ok, run.failed), (1998, 3));
+        assert_eq!(run.quantile(0.5), Some(512.0));
+        // 1,998 samples support a p99; the maximum is its own figure.
+        assert_eq!(run.quantile(0.99), Some(2000.0));
+        assert_eq!(run.max(), 4000.0);
+        assert!((run.cpu - 15.0).abs() < 1e-9, "{}", run.cpu);
+        let few = summarize(
+            br#"{"summary": {}, "latencyPercentiles": {"p50": 0.001, "p99": 0.002},
+                "statusCodeDistribution": {"200": 50}}"#,
+            "",
+        )
+        .expect("a summary");
+        assert_eq!(few.quantile(0.99), None);
+        assert_eq!(few.cpu, 0.0);
+    }
 }

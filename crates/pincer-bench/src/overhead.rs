@@ -81,6 +81,27 @@ fn added_row(
     ]
 }
 
+/// Rows of a latency table and of its added-latency table.
+type Tables = (Vec<Vec<String>>, Vec<Vec<String>>);
+
+/// A gateway's row in the latency table and in the added-latency table.
+#[allow(clippy::too_many_arguments)]
+fn push_rows(
+    tables: &mut Tables,
+    mode: &str,
+    rate: u32,
+    name: &str,
+    stats: &mut Stats,
+    base: &mut Stats,
+    cpu: f64,
+    rss: f64,
+) {
+    tables
+        .0
+        .push(row(mode, rate, name, stats, Some(cpu), Some(rss)));
+    tables.1.push(added_row(mode, rate, name, stats, base, cpu));
+}
+
 /// Added latency at `q` (gateway − direct), in microseconds, when both support it.
 fn added(stats: &mut Stats, base: &mut Stats, q: f64) -> Option<f64> {
     Some(stats.total.quantile(q)? - base.total.quantile(q)?)
@@ -177,8 +198,7 @@ impl Overhead {
         }
         let (own, compared): (Vec<&Contender>, Vec<&Contender>) =
             contenders.iter().partition(|c| !c.compared);
-        let mut rows = Vec::new();
-        let mut added_rows = Vec::new();
+        let mut tables = (Vec::new(), Vec::new());
         let mut ratios = Vec::new();
         // (stream, rate) → direct stats and Pincer's (added p50, added p99, peak RSS).
         let mut baselines = Vec::new();
@@ -187,7 +207,9 @@ impl Overhead {
             let mode = if stream { "stream" } else { "json" };
             for &rate in &self.rates {
                 let mut base = fixed_rate(client, direct, stream, rate, self.duration).await?;
-                rows.push(row(mode, rate, "direct", &mut base, None, None));
+                tables
+                    .0
+                    .push(row(mode, rate, "direct", &mut base, None, None));
                 let mut pincer = (None, None, 0.0);
                 let mut floor_per_core = None;
                 let mut pincer_per_core = None;
@@ -219,22 +241,16 @@ impl Overhead {
                             met,
                         );
                     }
-                    rows.push(row(
-                        mode,
-                        rate,
-                        &contender.name,
-                        &mut stats,
-                        Some(cpu),
-                        Some(rss),
-                    ));
-                    added_rows.push(added_row(
+                    push_rows(
+                        &mut tables,
                         mode,
                         rate,
                         &contender.name,
                         &mut stats,
                         &mut base,
                         cpu,
-                    ));
+                        rss,
+                    );
                 }
                 if rate == GOAL_RATE {
                     let factor = floor_per_core.zip(pincer_per_core).map(|(f, p)| f / p);
@@ -272,14 +288,24 @@ impl Overhead {
             for &rate in &self.rates {
                 let mut base =
                     fixed_rate(client, &direct_embed, false, rate, self.duration).await?;
-                rows.push(row("embed", rate, "direct", &mut base, None, None));
+                tables
+                    .0
+                    .push(row("embed", rate, "direct", &mut base, None, None));
                 let meter = CpuMeter::start(&pincer.server);
                 let mut stats = fixed_rate(client, &through, false, rate, self.duration).await?;
                 let cpu = meter.percent(&pincer.server);
                 let rss = pincer.server.peak_rss_mib();
                 let name = "pincer embeddings";
-                rows.push(row("embed", rate, name, &mut stats, Some(cpu), Some(rss)));
-                added_rows.push(added_row("embed", rate, name, &mut stats, &mut base, cpu));
+                push_rows(
+                    &mut tables,
+                    "embed",
+                    rate,
+                    name,
+                    &mut stats,
+                    &mut base,
+                    cpu,
+                    rss,
+                );
             }
         }
         let second = match &self.oha {
@@ -295,7 +321,7 @@ impl Overhead {
                 let mut saturated = None;
                 for (_, rate, base, pincer) in baselines.iter_mut().filter(|b| b.0 == stream) {
                     if let Some(at) = saturated {
-                        rows.push(vec![
+                        tables.0.push(vec![
                             mode.to_owned(),
                             rate.to_string(),
                             contender.name.clone(),
@@ -317,28 +343,23 @@ impl Overhead {
                         ratio(rss, pincer.2),
                         format!("{:.2}", stats.success()),
                     ]);
-                    rows.push(row(
-                        mode,
-                        *rate,
-                        &contender.name,
-                        &mut stats,
-                        Some(cpu),
-                        Some(rss),
-                    ));
-                    added_rows.push(added_row(
+                    push_rows(
+                        &mut tables,
                         mode,
                         *rate,
                         &contender.name,
                         &mut stats,
                         base,
                         cpu,
-                    ));
+                        rss,
+                    );
                     if stats.success() < 50.0 {
                         saturated = Some(*rate);
                     }
                 }
             }
         }
+        let (rows, added_rows) = tables;
         report.table(&header(&["ok %", "CPU %", "gen CPU %", "peak RSS"]), &rows);
         report.note(
             "Added latency (gateway − direct at the same percentile, same run), ms; req per CPU-s is requests answered per second of the gateway's CPU (throughput per core):",
@@ -420,7 +441,7 @@ impl Overhead {
         client: &reqwest::Client,
         direct: &Target,
         own: &[&Contender],
-    ) -> Result<oha::Tables> {
+    ) -> Result<Tables> {
         let work = tempfile::tempdir()?;
         let mut rows = Vec::new();
         let mut added_rows = Vec::new();

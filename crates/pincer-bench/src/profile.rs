@@ -165,7 +165,11 @@ fn read(data: &Path) -> Result<Vec<(f64, String, String, u64)>> {
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(rows_of(&String::from_utf8_lossy(&output.stdout)))
+}
+
+/// The rows of `perf report --stdio -F overhead,sample,dso,sym` output.
+fn rows_of(text: &str) -> Vec<(f64, String, String, u64)> {
     let mut rows = Vec::new();
     for line in text.lines() {
         let line = line.trim();
@@ -191,5 +195,30 @@ fn read(data: &Path) -> Result<Vec<(f64, String, String, u64)>> {
             .join(" ");
         rows.push((share, object.to_owned(), symbol, samples));
     }
-    Ok(rows)
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perf_rows_are_read_and_grouped_by_component() {
+        let text = "# Samples: 3K of event 'cpu-clock'\n#\n\
+            \x20   12.50%   500  pincer            [.] aws_smithy_runtime::client::orchestrator::try_op\n\
+            \x20    2.00%    80  [kernel.kallsyms]  [k] tcp_sendmsg\n\
+            \x20    1.00%    40  pincer            [.] <pincer_openai::X as serde::Serialize>::serialize\n";
+        let rows = rows_of(text);
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(rows[0].0, 12.5);
+        assert_eq!(rows[0].3, 500);
+        assert_eq!(
+            rows[0].2,
+            "aws_smithy_runtime::client::orchestrator::try_op"
+        );
+        let groups: Vec<&str> = rows.iter().map(|r| component(&r.1, &r.2)).collect();
+        assert!(groups[0].starts_with("AWS SDK"), "{groups:?}");
+        assert!(groups[1].starts_with("kernel"), "{groups:?}");
+        assert_eq!(groups[2], "Pincer");
+    }
 }
