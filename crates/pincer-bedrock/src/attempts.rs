@@ -6,36 +6,25 @@
 //! capped at 20 s, before each new attempt; [`next_backoff`] is that ceiling for the attempt
 //! that was not made.
 //!
-//! One interceptor, [`CountAttempts`], is part of the client's configuration; each call runs
-//! inside [`Attempts::scope`] and the interceptor counts into the call's own counter (a task
-//! local: the SDK makes every attempt of a call within the caller's task). A per-call
-//! interceptor would instead make the SDK rebuild its runtime components for every request.
+//! The counting itself is [`crate::call`]'s.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use aws_sdk_bedrockruntime::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_bedrockruntime::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_bedrockruntime::error::BoxError;
 use pincer_core::{ProviderError, Retried};
 
 /// The SDK's longest wait between two attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
-tokio::task_local! {
-    /// The counter of the call being made in this task.
-    static CURRENT: Attempts;
-}
-
-/// Counts the attempts of one call: run the call in [`Attempts::scope`].
+/// The attempts of one call (counted within a [`crate::call::Call`]).
 #[derive(Debug, Clone, Default)]
 pub struct Attempts(Arc<AtomicU32>);
 
 impl Attempts {
-    /// Runs `call` with this counter as the one [`CountAttempts`] counts into.
-    pub async fn scope<F: Future>(&self, call: F) -> F::Output {
-        CURRENT.scope(self.clone(), call).await
+    /// One more attempt.
+    pub(crate) fn count(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Attempts made so far.
@@ -54,26 +43,6 @@ impl Attempts {
         } else {
             error
         }
-    }
-}
-
-/// The client-wide interceptor: one more attempt for the call in scope (none outside a scope).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CountAttempts;
-
-impl Intercept for CountAttempts {
-    fn name(&self) -> &'static str {
-        "pincer::CountAttempts"
-    }
-
-    fn read_before_attempt(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let _ = CURRENT.try_with(|attempts| attempts.0.fetch_add(1, Ordering::Relaxed));
-        Ok(())
     }
 }
 

@@ -2,14 +2,8 @@
 //! Cohere Embed (v3 and v4) and Nova Multimodal Embeddings (text). Titan and Nova take one text
 //! per call and Cohere up to 96; the dimensions a family offers are checked before any call.
 //! Titan reports its tokens in the body; for the others Bedrock's `X-Amzn-Bedrock-Input-Token-Count`
-//! response header is read (see [`TokenCount`]).
+//! response header is read (see [`crate::call`]).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use aws_sdk_bedrockruntime::config::interceptors::BeforeDeserializationInterceptorContextRef;
-use aws_sdk_bedrockruntime::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_bedrockruntime::error::BoxError;
 use pincer_core::{ErrorKind, ProviderError};
 use serde_json::{Value, json};
 
@@ -176,34 +170,6 @@ pub fn check_dimensions(
             ),
         )),
         _ => Ok(()),
-    }
-}
-
-/// Reads Bedrock's `X-Amzn-Bedrock-Input-Token-Count` response header into a counter (the SDK's
-/// InvokeModel output does not carry it).
-#[derive(Debug, Clone, Default)]
-pub struct TokenCount(pub Arc<AtomicU64>);
-
-impl Intercept for TokenCount {
-    fn name(&self) -> &'static str {
-        "pincer::TokenCount"
-    }
-
-    fn read_before_deserialization(
-        &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(count) = context
-            .response()
-            .headers()
-            .get("x-amzn-bedrock-input-token-count")
-            .and_then(|v| v.parse::<u64>().ok())
-        {
-            self.0.fetch_add(count, Ordering::Relaxed);
-        }
-        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod attempts;
 pub mod aws;
 pub mod cache;
+pub mod call;
 pub mod credentials;
 pub mod discovery;
 pub mod document;

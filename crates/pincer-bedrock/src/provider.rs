@@ -18,7 +18,7 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use pincer_core::{ErrorKind, EventStream, Provider, ProviderError, ProviderRequest};
 
-use crate::attempts::Attempts;
+use crate::call::Call;
 use crate::errors::{CallContext, classify, from_sdk_error};
 use crate::request::{self, ConverseRequest};
 use crate::stream::StreamMapper;
@@ -90,7 +90,7 @@ impl BedrockProvider {
             .stalled_stream_protection(
                 aws_sdk_bedrockruntime::config::StalledStreamProtectionConfig::disabled(),
             )
-            .interceptor(crate::attempts::CountAttempts);
+            .interceptor(crate::call::Counters);
         if let Some(endpoint) = &options.endpoint {
             service = service.endpoint_url(endpoint);
         }
@@ -112,9 +112,10 @@ impl BedrockProvider {
         &self,
         model: String,
         body: String,
-        counted: crate::embed::TokenCount,
+        call: &Call,
     ) -> Result<serde_json::Value, ProviderError> {
-        let attempts = Attempts::default();
+        // The embedding request's batches share `call`'s token count; attempts are per batch.
+        let call = call.another();
         let output = self
             .client
             .invoke_model()
@@ -122,15 +123,13 @@ impl BedrockProvider {
             .content_type("application/json")
             .accept("application/json")
             .body(aws_smithy_types::Blob::new(body))
-            .customize()
-            .interceptor(counted)
             .send();
-        let output = attempts.scope(output).await.map_err(|err| {
+        let output = call.scope(output).await.map_err(|err| {
             let context = CallContext {
                 model: &model,
                 region: &self.region,
             };
-            attempts.note(
+            call.attempts.note(
                 name_credential_source(
                     from_sdk_error(&err, context),
                     self.options.credential_source.as_deref(),
@@ -149,7 +148,7 @@ impl BedrockProvider {
     async fn start(
         client: &Client,
         built: ConverseRequest,
-        attempts: Attempts,
+        call: &Call,
     ) -> Result<
         aws_sdk_bedrockruntime::operation::converse_stream::ConverseStreamOutput,
         SdkError<
@@ -158,7 +157,7 @@ impl BedrockProvider {
         >,
     > {
         // Everything moves into the SDK's input, which it serializes once.
-        let call = client
+        let send = client
             .converse_stream()
             .model_id(built.model_id)
             .set_system((!built.system.is_empty()).then_some(built.system))
@@ -176,12 +175,12 @@ impl BedrockProvider {
         // A per-call interceptor costs the SDK a rebuild of its runtime components, so only a
         // request that needs one has it.
         if built.exact_sampling.is_empty() {
-            attempts.scope(call.send()).await
+            call.scope(send.send()).await
         } else {
-            let call = call
+            let send = send
                 .customize()
                 .interceptor(crate::exact::ExactSampling(built.exact_sampling));
-            attempts.scope(call.send()).await
+            call.scope(send.send()).await
         }
     }
 }
@@ -240,7 +239,7 @@ impl Provider for BedrockProvider {
                     format!("input[{i}] is longer than the {max} characters `{model}` takes"),
                 ));
             }
-            let counted = crate::embed::TokenCount::default();
+            let counted = Call::default();
             let bodies: Vec<String> = request
                 .inputs
                 .chunks(family.batch())
@@ -251,7 +250,7 @@ impl Provider for BedrockProvider {
             for group in bodies.chunks(4) {
                 let mut calls = Vec::with_capacity(group.len());
                 for body in group {
-                    calls.push(self.invoke_embedding(model.clone(), body.clone(), counted.clone()));
+                    calls.push(self.invoke_embedding(model.clone(), body.clone(), &counted));
                 }
                 for answer in futures_util::future::join_all(calls).await {
                     answers.push(answer.and_then(|body| family.read(&body)));
@@ -264,7 +263,7 @@ impl Provider for BedrockProvider {
                 out.vectors.extend(vectors);
                 body_tokens += tokens.unwrap_or(0);
             }
-            let header_tokens = counted.0.load(std::sync::atomic::Ordering::Relaxed);
+            let header_tokens = counted.input_tokens();
             out.input_tokens = if body_tokens > 0 {
                 body_tokens
             } else {
@@ -348,12 +347,12 @@ impl Provider for BedrockProvider {
                 .with_tool_names(built.tool_names.clone())
                 .with_structured_tool(built.structured_tool.clone())
                 .with_single_tool_call(built.single_tool_call);
-            let attempts = Attempts::default();
-            let output = match Self::start(&client, built, attempts.clone()).await {
+            let call = Call::default();
+            let output = match Self::start(&client, built, &call).await {
                 Ok(output) => output,
                 Err(err) => {
                     let error = name_credential_source(from_sdk_error(&err, context), source.as_deref());
-                    yield mapper.fail(attempts.note(error, initial_backoff));
+                    yield mapper.fail(call.attempts.note(error, initial_backoff));
                     return;
                 }
             };
