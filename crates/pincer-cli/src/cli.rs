@@ -52,6 +52,11 @@ pub enum Command {
     /// Serve the API (OpenAI chat completions and Responses, Anthropic Messages, embeddings,
     /// models) in front of the catalog.
     Gateway(GatewayArgs),
+    /// Manage the gateway's keys: each with its models, limits and budget.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// What was spent through the gateway: requests, tokens and cost by key, model or day.
+    Usage(UsageArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -76,6 +81,118 @@ pub struct GatewayArgs {
     /// Port (default: `gateway.port`, else 4000); 0 picks a free port.
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
+}
+
+/// `pincer keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; its secret is printed once (only a hash is kept).
+    Create(KeysCreateArgs),
+    /// List the keys (never their secrets).
+    List(KeysListArgs),
+    /// Revoke a key: every gateway sharing the database refuses it at once.
+    Revoke(KeysRevokeArgs),
+    /// Give a key a new secret (printed once); the old secret stops working at once, and its
+    /// limits, budget and spend stay.
+    Rotate(KeysRotateArgs),
+}
+
+/// `pincer keys create`
+#[derive(Debug, Args)]
+pub struct KeysCreateArgs {
+    /// A name for the key (letters, digits, `-`, `_`, `.`), unique among live keys.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Models the key may use, as glob patterns matched against `provider/model-id` or the bare
+    /// id (`*claude*`, `amazon-bedrock/amazon.nova-*`); repeatable. Default: every model.
+    #[arg(long, value_name = "PATTERN", num_args = 1..)]
+    pub models: Vec<String>,
+    /// Requests per minute.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rpm: Option<u64>,
+    /// Tokens (input, output and cache) per minute.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub tpm: Option<u64>,
+    /// Spend allowed per period, in US dollars, at the catalog's prices.
+    #[arg(long, value_name = "USD", requires = "period")]
+    pub budget: Option<f64>,
+    /// When the budget resets (00:00 UTC; weeks start on Monday).
+    #[arg(long, value_enum, requires = "budget")]
+    pub period: Option<PeriodArg>,
+    /// When the key stops working: a date (`2027-01-31`, 00:00 UTC), a time (RFC 3339) or a
+    /// span from now (`30d`, `12h`).
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// Print the key and its secret as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    /// Resets every day.
+    Day,
+    /// Resets every Monday.
+    Week,
+    /// Resets on the 1st of every month.
+    Month,
+}
+
+/// `pincer keys list`
+#[derive(Debug, Args)]
+pub struct KeysListArgs {
+    /// Print `{"count", "keys": [...]}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Include revoked keys.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `pincer keys revoke`
+#[derive(Debug, Args)]
+pub struct KeysRevokeArgs {
+    /// The key's name or id.
+    #[arg(value_name = "NAME")]
+    pub key: String,
+}
+
+/// `pincer keys rotate`
+#[derive(Debug, Args)]
+pub struct KeysRotateArgs {
+    /// The key's name or id.
+    #[arg(value_name = "NAME")]
+    pub key: String,
+    /// Print the key and its new secret as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pincer usage`
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// What to group requests by.
+    #[arg(long, value_enum, default_value_t = UsageBy::Key)]
+    pub by: UsageBy,
+    /// Only requests since: a date (`2026-11-01`, 00:00 UTC), a time (RFC 3339) or a span back
+    /// from now (`7d`, `24h`).
+    #[arg(long, value_name = "WHEN", default_value = "30d")]
+    pub since: String,
+    /// Print `{"since", "by", "rows": [...]}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UsageBy {
+    /// Each key (and the admin token, and tokenless requests).
+    Key,
+    /// Each model.
+    Model,
+    /// Each UTC day.
+    Day,
 }
 
 /// `pincer models …`

@@ -385,6 +385,19 @@ pub struct GatewayOptions {
     /// Traces exported with OpenTelemetry (off unless an endpoint is set here or in
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`).
     pub telemetry: Option<TelemetryOptions>,
+    /// Where managed keys, their limits and the spend of every request are kept.
+    pub database: Option<DatabaseOptions>,
+}
+
+/// The `gateway.database` section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DatabaseOptions {
+    /// `sqlite://PATH` (one machine) or `postgres://USER:PASSWORD@HOST:PORT/DB` (replicas that
+    /// share keys, limits and spend). Default: the SQLite file `PINCER_HOME/pincer.db`.
+    /// `PINCER_DATABASE_URL` overrides it. A password in it is never printed.
+    #[schemars(regex(pattern = r"^(sqlite|postgres|postgresql):"))]
+    pub url: Option<String>,
 }
 
 /// The `gateway.telemetry` section.
@@ -480,6 +493,11 @@ impl GatewayOptions {
     /// `remoteImages`, or its defaults (off) when absent.
     pub fn remote_images(&self) -> RemoteImageOptions {
         self.remote_images.clone().unwrap_or_default()
+    }
+
+    /// `database.url`, if set.
+    pub fn database_url(&self) -> Option<&str> {
+        self.database.as_ref()?.url.as_deref()
     }
 
     /// `limits`, or their defaults when absent.

@@ -23,6 +23,9 @@ impl EnvVars {
     pub const PINCER_VECTORS: &'static str = "PINCER_VECTORS";
     /// Token gateway clients must send; overrides `gateway.auth.token`.
     pub const PINCER_GATEWAY_TOKEN: &'static str = "PINCER_GATEWAY_TOKEN";
+    /// URL of the key and spend database (`sqlite://PATH` or `postgres://…`); overrides
+    /// `gateway.database.url`.
+    pub const PINCER_DATABASE_URL: &'static str = "PINCER_DATABASE_URL";
     /// Log filter in `tracing` syntax (e.g. `info`, `pincer_gateway=debug`); the gateway logs
     /// requests at `info` by default, other commands log nothing unless asked.
     pub const PINCER_LOG: &'static str = "PINCER_LOG";

@@ -3,7 +3,9 @@
 //! It prints the address it listens on once ready (port 0 picks a free one), refreshes the
 //! model catalog in the background, and stops on SIGINT or SIGTERM, letting requests in flight
 //! finish within `gateway.shutdownTimeout`. Binding to a non-loopback address without a token
-//! is refused. Request logs go to stderr (`PINCER_LOG`, `PINCER_LOG_FORMAT`); traces go over
+//! is refused. Managed keys and spend live in the database (`crate::commands::database`),
+//! migrated on start; a database that is down does not stop the gateway, whose keyed requests
+//! are refused until it answers. Spend rows still queued are written before it exits. Request logs go to stderr (`PINCER_LOG`, `PINCER_LOG_FORMAT`); traces go over
 //! OTLP when an endpoint is set (`crate::telemetry`), and are flushed before it exits.
 
 use std::net::{IpAddr, SocketAddr};
@@ -99,8 +101,18 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             catalog,
             Providers::with_setup(setup, Default::default()),
         ));
-        let state =
-            Arc::new(GatewayState::new(runtime.clone(), token).with_telemetry(exporter.is_some()));
+        let database = crate::commands::database::url(&config, location);
+        let store = pincer_store::Store::lazy(&database).map_err(|e| UsageError(e.to_string()))?;
+        printer.status(&format!(
+            "keys and spend in {}",
+            crate::commands::database::shown(&database)
+        ));
+        let accounts = pincer_gateway::http::accounts::Accounts::start(store);
+        let state = Arc::new(
+            GatewayState::new(runtime.clone(), token)
+                .with_telemetry(exporter.is_some())
+                .with_accounts(accounts.clone()),
+        );
         let metrics = state.metrics.clone();
         let refresh = refresher.spawn(runtime, move |ok, served| {
             metrics.catalog_refreshed(ok, served);
@@ -112,6 +124,10 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
         if let Some(refresh) = refresh {
             refresh.abort();
         }
+        if !accounts.flush(std::time::Duration::from_secs(5)).await {
+            printer.warn("some spend rows were not written: the key database did not answer within 5 s");
+        }
+        accounts.store().close().await;
         match stopped {
             Stopped::Drained => printer.status("pincer gateway stopped"),
             Stopped::GraceElapsed => printer.warn(&format!(

@@ -3,14 +3,17 @@
 pub mod chat;
 pub mod completions;
 pub mod config;
+pub(crate) mod database;
 pub mod gateway;
+pub mod keys;
 pub mod man;
 pub mod models;
+pub mod usage;
 
 use anyhow::Result;
 use pincer_config::ConfigLocation;
 
-use crate::cli::{Cli, Command, ConfigCommand, ModelsCommand};
+use crate::cli::{Cli, Command, ConfigCommand, KeysCommand, ModelsCommand};
 use crate::exit::{ExitStatus, UsageError};
 use crate::printer::Printer;
 
@@ -47,6 +50,16 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
                 ModelsCommand::Status(args) => models::status::run(&location, &args, printer),
             }
         }
+        Command::Keys(command) => {
+            let location = location()?;
+            match command {
+                KeysCommand::Create(args) => keys::create::run(&location, &args, printer),
+                KeysCommand::List(args) => keys::list::run(&location, &args, printer),
+                KeysCommand::Revoke(args) => keys::revoke::run(&location, &args, printer),
+                KeysCommand::Rotate(args) => keys::rotate::run(&location, &args, printer),
+            }
+        }
+        Command::Usage(args) => usage::run(&location()?, &args, printer),
         Command::Completions(args) => completions::run(&args, printer),
         Command::Man => man::run(printer),
     }

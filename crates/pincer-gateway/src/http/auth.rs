@@ -1,6 +1,10 @@
-//! Token authentication, compared in constant time: `Authorization: Bearer <token>` (the scheme
-//! name case-insensitive, RFC 9110 §11.1) or `x-api-key: <token>` (as the Anthropic SDKs and
-//! Claude Code send it). The token is never logged.
+//! Authentication: `Authorization: Bearer <credential>` (the scheme name case-insensitive, RFC
+//! 9110 §11.1) or `x-api-key: <credential>` (as the Anthropic SDKs and Claude Code send it), on
+//! every door. A credential that starts with `pincer-sk-` is a managed key, looked up by its
+//! hash (an unknown, revoked or expired one is refused, whatever the gateway's token); any
+//! other must equal `gateway.auth.token` (compared in constant time) when one is set, and is
+//! not needed when none is. Every request then carries its [`Access`]. Credentials are never
+//! logged.
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -8,29 +12,59 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
+use crate::http::accounts::{Access, Caller, door_of};
 use crate::http::error::GatewayError;
 use crate::http::state::SharedState;
 
-/// Rejects requests without the configured token (when one is configured).
+/// Finds who the request is from, refusing a wrong token or an unusable key.
 pub async fn require_token(
     State(state): State<SharedState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = state.token.as_ref() else {
-        return next.run(request).await;
-    };
-    let headers = request.headers();
+    match caller(&state, request.headers()).await {
+        Ok(caller) => {
+            let access = Access {
+                caller,
+                door: door_of(request.uri().path()),
+                request_id: crate::http::request_id::of(request.headers()).map(str::to_owned),
+            };
+            request.extensions_mut().insert(access);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn caller(
+    state: &SharedState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Caller, GatewayError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_credentials)
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
-        .unwrap_or_default();
-    if bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
-        next.run(request).await
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+    if let Some(secret) = given.filter(|g| g.starts_with(pincer_store::SECRET_PREFIX)) {
+        let Some(accounts) = &state.accounts else {
+            return Err(GatewayError::KeyRefused(
+                "this gateway has no key database, so it takes no managed keys".to_owned(),
+            ));
+        };
+        return accounts.authenticate(secret).await.map(Caller::Key);
+    }
+    let Some(expected) = state.token.as_ref() else {
+        return Ok(Caller::Anonymous);
+    };
+    if bool::from(
+        given
+            .unwrap_or_default()
+            .as_bytes()
+            .ct_eq(expected.expose().as_bytes()),
+    ) {
+        Ok(Caller::Admin)
     } else {
-        GatewayError::Unauthorized.into_response()
+        Err(GatewayError::Unauthorized)
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,7 @@ use pincer_openai::response::{ChunkEncoder, completion};
 use pincer_openai::types::ChatCompletionRequest;
 use tokio::time::timeout_at;
 
+use crate::http::accounts::{Access, Charge};
 use crate::http::door;
 use crate::http::error::GatewayError;
 use crate::http::metrics::RequestRecord;
@@ -63,13 +64,14 @@ struct Begun {
 /// The handler.
 pub async fn completions(
     State(state): State<SharedState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
     let id = door::response_id("chatcmpl-");
     let mut model = String::new();
-    let mut response = answer(&state, &headers, body, &id, started, &mut model)
+    let mut response = answer(&state, &access, &headers, body, &id, started, &mut model)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(door::Served { id, model });
@@ -78,6 +80,7 @@ pub async fn completions(
 
 async fn answer(
     state: &SharedState,
+    access: &Access,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     id: &str,
@@ -87,11 +90,11 @@ async fn answer(
     let mut request = match parse(headers, body) {
         Ok(request) => request,
         Err(error) => {
-            let record = state.record(started, false);
+            let record = state.record(access, started, false);
             return Err(door::fail(record, error));
         }
     };
-    let mut record = state.record(started, request.stream);
+    let mut record = state.record(access, started, request.stream);
     if state.log_contents {
         tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
     }
@@ -107,7 +110,7 @@ async fn answer(
             ));
         }
     }
-    let begun = timeout_at(deadline, begin(state, request, &mut record)).await;
+    let begun = timeout_at(deadline, begin(state, access, request, &mut record)).await;
     record.model_key().clone_into(model);
     let begun = match begun {
         Ok(Ok(begun)) => begun,
@@ -153,10 +156,11 @@ async fn answer(
 /// tries the fallbacks); returns once the first output (or the end) arrived.
 async fn begin(
     state: &SharedState,
+    access: &Access,
     request: ChatCompletionRequest,
     record: &mut RequestRecord,
 ) -> Result<Begun, GatewayError> {
-    let candidates = state.candidates(&request.model)?.models;
+    let mut candidates = state.candidates(&request.model)?.models;
     let (provider, model) = candidates
         .first()
         .map(|c| (c.model.provider.clone(), c.model.id.clone()))
@@ -170,6 +174,16 @@ async fn begin(
         message: e.message,
         param: Some(e.param),
     })?;
+    if let Some(asked) = candidates.first() {
+        record.asked(&asked.reference.to_string());
+    }
+    state
+        .admit(
+            access,
+            &mut candidates,
+            Charge::Tier(options.service_tier.map(|t| t.as_str())),
+        )
+        .await?;
     state.runtime.signatures().restore(&mut conversation);
     record.request(&conversation, &options);
     let answer = state

@@ -7,14 +7,15 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use pincer_core::Usage;
 use pincer_openai::embeddings::{EmbeddingsRequest, base64_format, inputs, response};
 use tokio::time::timeout_at;
 
+use crate::http::accounts::{Access, Charge};
 use crate::http::door;
 use crate::http::error::GatewayError;
 use crate::http::state::SharedState;
@@ -22,12 +23,13 @@ use crate::http::state::SharedState;
 /// The handler.
 pub async fn create(
     State(state): State<SharedState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
     let mut model = String::new();
-    let mut response = answer(&state, &headers, body, started, &mut model)
+    let mut response = answer(&state, &access, &headers, body, started, &mut model)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(door::Served {
@@ -46,12 +48,13 @@ fn bad_request(e: pincer_openai::request::RequestError) -> GatewayError {
 
 async fn answer(
     state: &SharedState,
+    access: &Access,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     started: Instant,
     model: &mut String,
 ) -> Result<Response, GatewayError> {
-    let mut record = state.record_embeddings(started);
+    let mut record = state.record_embeddings(access, started);
     let parsed = door::json_body(headers, body).and_then(|body| {
         let request: EmbeddingsRequest = door::parse_json(&body)?;
         let texts = inputs(&request).map_err(bad_request)?;
@@ -78,6 +81,11 @@ async fn answer(
         };
         return Err(door::fail(record, error));
     }
+    let mut models = vec![resolved];
+    if let Err(error) = state.admit(access, &mut models, Charge::Tier(None)).await {
+        return Err(door::fail(record, error));
+    }
+    let resolved = models.swap_remove(0);
     let deadline = tokio::time::Instant::from_std(started) + state.request_timeout;
     let embedded = timeout_at(
         deadline,

@@ -21,6 +21,29 @@ pub enum GatewayError {
     /// No or wrong gateway token (401).
     #[error("missing or invalid gateway token")]
     Unauthorized,
+    /// A managed key that is unknown, revoked or expired (401).
+    #[error("{0}")]
+    KeyRefused(String),
+    /// The managed key may not use this model (403).
+    #[error("{0}")]
+    ModelNotAllowed(String),
+    /// The managed key has a budget and the model's price is unknown (403).
+    #[error("{0}")]
+    PriceUnknown(String),
+    /// The managed key's requests or tokens per minute, or its budget, are used up (429, with
+    /// `retry-after`).
+    #[error("{message}")]
+    Limited {
+        /// What is used up and when it resets.
+        message: String,
+        /// `requests`, `tokens` or `budget`.
+        reason: &'static str,
+        /// Seconds until it resets.
+        retry_after: u64,
+    },
+    /// The key database cannot be reached, so a keyed request cannot be metered (503).
+    #[error("{0}")]
+    StoreUnavailable(String),
     /// Unknown model (404).
     #[error("{0}")]
     ModelNotFound(String),
@@ -69,6 +92,14 @@ impl GatewayError {
         match self {
             GatewayError::BadRequest { .. } => "invalid_request",
             GatewayError::Unauthorized => "unauthorized",
+            GatewayError::KeyRefused(_) => "unauthorized",
+            GatewayError::ModelNotAllowed(_) => "model_not_allowed",
+            GatewayError::PriceUnknown(_) => "price_unknown",
+            GatewayError::Limited { reason, .. } => match *reason {
+                "budget" => "budget_exceeded",
+                _ => "key_rate_limited",
+            },
+            GatewayError::StoreUnavailable(_) => "key_store_unavailable",
             GatewayError::ModelNotFound(_) => "model_not_found",
             GatewayError::UnknownRoute(_) => "unknown_url",
             GatewayError::MethodNotAllowed(_) => "method_not_allowed",
@@ -86,7 +117,12 @@ impl GatewayError {
     pub fn status(&self) -> StatusCode {
         match self {
             GatewayError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            GatewayError::Unauthorized => StatusCode::UNAUTHORIZED,
+            GatewayError::Unauthorized | GatewayError::KeyRefused(_) => StatusCode::UNAUTHORIZED,
+            GatewayError::ModelNotAllowed(_) | GatewayError::PriceUnknown(_) => {
+                StatusCode::FORBIDDEN
+            }
+            GatewayError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            GatewayError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             GatewayError::ModelNotFound(_) => StatusCode::NOT_FOUND,
             GatewayError::UnknownRoute(_) => StatusCode::NOT_FOUND,
             GatewayError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -117,7 +153,26 @@ impl GatewayError {
             GatewayError::BadRequest { param, .. } => {
                 ("invalid_request_error", "invalid_request", param.clone())
             }
-            GatewayError::Unauthorized => ("authentication_error", "invalid_api_key", None),
+            GatewayError::Unauthorized | GatewayError::KeyRefused(_) => {
+                ("authentication_error", "invalid_api_key", None)
+            }
+            GatewayError::ModelNotAllowed(_) => (
+                "permission_error",
+                "model_not_allowed",
+                Some("model".to_owned()),
+            ),
+            GatewayError::PriceUnknown(_) => (
+                "permission_error",
+                "price_unknown",
+                Some("model".to_owned()),
+            ),
+            // OpenAI's own answers: `insufficient_quota` for spent money, `rate_limit_exceeded`
+            // for a rate.
+            GatewayError::Limited { reason, .. } => match *reason {
+                "budget" => ("insufficient_quota", "insufficient_quota", None),
+                _ => ("rate_limit_error", "rate_limit_exceeded", None),
+            },
+            GatewayError::StoreUnavailable(_) => ("server_error", "key_store_unavailable", None),
             GatewayError::ModelNotFound(_) => (
                 "invalid_request_error",
                 "model_not_found",
@@ -178,8 +233,26 @@ impl GatewayError {
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let GatewayError::Upstream(error) = &self {
-            retry_headers(error, response.headers_mut());
+        match &self {
+            GatewayError::Upstream(error) => retry_headers(error, response.headers_mut()),
+            GatewayError::Limited {
+                reason,
+                retry_after,
+                ..
+            } => {
+                let headers = response.headers_mut();
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+                if *reason == "budget" {
+                    // Retrying before the period ends cannot succeed.
+                    headers.insert(X_SHOULD_RETRY, HeaderValue::from_static("false"));
+                }
+            }
+            GatewayError::StoreUnavailable(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            }
+            _ => {}
         }
         response
     }

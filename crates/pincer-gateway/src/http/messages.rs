@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +25,7 @@ use pincer_core::{ErrorKind, ProviderError, StreamEvent, TierPrices};
 use serde_json::{Value, json};
 use tokio::time::timeout_at;
 
+use crate::http::accounts::{Access, Charge};
 use crate::http::door;
 use crate::http::error::{GatewayError, anthropic_type};
 use crate::http::metrics::RequestRecord;
@@ -73,13 +74,14 @@ fn bad_request(e: pincer_anthropic::request::RequestError) -> GatewayError {
 /// `POST /v1/messages`.
 pub async fn create(
     State(state): State<SharedState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
     let id = door::response_id("msg_");
     let mut model = String::new();
-    let mut response = answer(&state, &headers, body, &id, started, &mut model)
+    let mut response = answer(&state, &access, &headers, body, &id, started, &mut model)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(door::Served { id, model });
@@ -93,6 +95,7 @@ pub fn parse_body(body: &[u8]) -> Result<MessagesRequest, GatewayError> {
 
 async fn answer(
     state: &SharedState,
+    access: &Access,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     id: &str,
@@ -106,18 +109,18 @@ async fn answer(
     let (betas, request) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => {
-            let record = state.record(started, false);
+            let record = state.record(access, started, false);
             return Err(door::fail(record, error));
         }
     };
-    let mut record = state.record(started, request.stream);
+    let mut record = state.record(access, started, request.stream);
     if state.log_contents {
         tracing::info!(target: "pincer_gateway::contents", id, request = %serde_json::to_string(&request).unwrap_or_default());
     }
     let deadline = tokio::time::Instant::from_std(started) + state.request_timeout;
     let named = request.model.clone();
     let stop_sequences = request.stop_sequences.clone().unwrap_or_default();
-    let begun = timeout_at(deadline, begin(state, request, betas, &mut record)).await;
+    let begun = timeout_at(deadline, begin(state, access, request, betas, &mut record)).await;
     record.model_key().clone_into(model);
     let (answer, stream, display_thinking) = match begun {
         Ok(Ok(begun)) => begun,
@@ -161,11 +164,12 @@ async fn answer(
 /// Looks the model up, converts the request and starts the answer through the runtime.
 async fn begin(
     state: &SharedState,
+    access: &Access,
     request: MessagesRequest,
     betas: Vec<String>,
     record: &mut RequestRecord,
 ) -> Result<(pincer_runtime::Begun, bool, bool), GatewayError> {
-    let candidates = state.candidates(&request.model)?.models;
+    let mut candidates = state.candidates(&request.model)?.models;
     let (provider, model) = candidates
         .first()
         .map(|c| (c.model.provider.clone(), c.model.id.clone()))
@@ -176,6 +180,16 @@ async fn begin(
         stream,
         display_thinking,
     } = convert(request, &provider, &model, betas).map_err(bad_request)?;
+    if let Some(asked) = candidates.first() {
+        record.asked(&asked.reference.to_string());
+    }
+    state
+        .admit(
+            access,
+            &mut candidates,
+            Charge::Tier(options.service_tier.map(|t| t.as_str())),
+        )
+        .await?;
     state.runtime.signatures().restore(&mut conversation);
     record.request(&conversation, &options);
     let answer = state
@@ -192,30 +206,53 @@ async fn begin(
 /// request exactly as `/v1/messages` would send it.
 pub async fn count_tokens(
     State(state): State<SharedState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    count(&state, &headers, body)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    let started = Instant::now();
+    let mut model = String::new();
+    let counted = count(&state, &access, &headers, body, &mut model).await;
+    // Counting costs nothing, but it is a request of its caller: recorded, without tokens.
+    if let Some(ticket) = state.ticket(&access) {
+        let (outcome, status) = match &counted {
+            Ok(_) => ("ok", 200),
+            Err(error) => ("error", error.status().as_u16()),
+        };
+        ticket.spent(crate::http::accounts::Spent {
+            model: &model,
+            usage: &pincer_core::Usage::default(),
+            cost: Some(0.0),
+            latency: started.elapsed(),
+            outcome,
+            status,
+        });
+    }
+    counted.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn count(
     state: &SharedState,
+    access: &Access,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
+    model: &mut String,
 ) -> Result<Response, GatewayError> {
     let betas = read_headers(headers)?;
     let body = door::json_body(headers, body)?;
     let request: CountTokensRequest = door::parse_json(&body)?;
-    let resolved = state.resolve_model(&request.model)?;
+    let mut models = vec![state.resolve_model(&request.model)?];
+    *model = models[0].reference.to_string();
     let converted = convert(
         MessagesRequest::from(request),
-        &resolved.model.provider,
-        &resolved.model.id,
+        &models[0].model.provider,
+        &models[0].model.id,
         betas,
     )
     .map_err(bad_request)?;
+    // Counting costs nothing: the key's models and rate apply, its budget does not.
+    state.admit(access, &mut models, Charge::Free).await?;
+    let resolved = models.swap_remove(0);
     let deadline = tokio::time::Instant::now() + state.request_timeout;
     let counted = timeout_at(
         deadline,

@@ -10,6 +10,9 @@
 //! after it began, `499` when the client left before any answer), `outcome` what became of the
 //! request (`ok`, `error`, `cancelled`); kinds come from the error taxonomy, and `stream` is
 //! `true` or `false`.
+//!
+//! The `key` label of the `key_*` families is a managed key's name: keys are made by the
+//! operator (`pincer keys create`), never by a client, so their number is bounded.
 
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -73,6 +76,33 @@ struct TokenLabels {
     kind: String,
 }
 
+/// Labels of per-key request counters.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeyOutcomeLabels {
+    key: String,
+    outcome: &'static str,
+}
+
+/// Labels of per-key token counters.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeyTokenLabels {
+    key: String,
+    kind: &'static str,
+}
+
+/// Labels of per-key refusals: `reason` is `model`, `price`, `requests`, `tokens` or `budget`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeyRefusalLabels {
+    key: String,
+    reason: &'static str,
+}
+
+/// Labels of per-key cost counters.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeyLabels {
+    key: String,
+}
+
 /// Labels of error counters: `kind` is the error taxonomy's name.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ErrorLabels {
@@ -113,6 +143,10 @@ pub struct Metrics {
     active_streams: Gauge,
     refreshes: Family<OutcomeLabels, Counter>,
     catalog_models: Gauge,
+    key_requests: Family<KeyOutcomeLabels, Counter>,
+    key_tokens: Family<KeyTokenLabels, Counter>,
+    key_cost: Family<KeyLabels, Counter<f64, AtomicU64>>,
+    key_refusals: Family<KeyRefusalLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -135,6 +169,30 @@ impl Metrics {
         let active_streams = Gauge::default();
         let refreshes = Family::<OutcomeLabels, Counter>::default();
         let catalog_models = Gauge::default();
+        let key_requests = Family::<KeyOutcomeLabels, Counter>::default();
+        let key_tokens = Family::<KeyTokenLabels, Counter>::default();
+        let key_cost = Family::<KeyLabels, Counter<f64, AtomicU64>>::default();
+        let key_refusals = Family::<KeyRefusalLabels, Counter>::default();
+        registry.register(
+            "key_requests",
+            "Requests made with a managed key, by key name and outcome",
+            key_requests.clone(),
+        );
+        registry.register(
+            "key_tokens",
+            "Tokens used with a managed key, by key name and kind",
+            key_tokens.clone(),
+        );
+        registry.register(
+            "key_cost_usd",
+            "Cost of the tokens used with a managed key, in US dollars",
+            key_cost.clone(),
+        );
+        registry.register(
+            "key_refusals",
+            "Requests of a managed key refused by its models, limits or budget, by key name and reason",
+            key_refusals.clone(),
+        );
         registry.register(
             "requests",
             "Requests to the API doors, by model, HTTP status sent and outcome",
@@ -195,6 +253,55 @@ impl Metrics {
             active_streams,
             refreshes,
             catalog_models,
+            key_requests,
+            key_tokens,
+            key_cost,
+            key_refusals,
+        }
+    }
+
+    /// Counts a request of the managed key `key` refused for `reason`.
+    pub fn key_refused(&self, key: &str, reason: &'static str) {
+        self.key_refusals
+            .get_or_create(&KeyRefusalLabels {
+                key: key.to_owned(),
+                reason,
+            })
+            .inc();
+    }
+
+    /// Counts what a request of the managed key `key` became (`ok`, `error`, `cancelled`) and
+    /// used.
+    pub fn key_used(&self, key: &str, outcome: &'static str, usage: &Usage, cost: Option<f64>) {
+        self.key_requests
+            .get_or_create(&KeyOutcomeLabels {
+                key: key.to_owned(),
+                outcome,
+            })
+            .inc();
+        for (kind, count) in [
+            ("input", usage.input),
+            ("output", usage.output),
+            ("cache_read", usage.cache_read),
+            ("cache_write", usage.cache_write),
+        ] {
+            if count > 0 {
+                self.key_tokens
+                    .get_or_create(&KeyTokenLabels {
+                        key: key.to_owned(),
+                        kind,
+                    })
+                    .inc_by(count);
+            }
+        }
+        if let Some(cost) = cost
+            && cost > 0.0
+        {
+            self.key_cost
+                .get_or_create(&KeyLabels {
+                    key: key.to_owned(),
+                })
+                .inc_by(cost);
         }
     }
 
@@ -327,6 +434,8 @@ pub struct RequestRecord {
     span: Option<crate::http::telemetry::ModelSpan>,
     /// What every model span of the request records about it.
     asked: Option<crate::http::telemetry::Asked>,
+    /// Where the request's spend is recorded, and who made it.
+    ledger: Option<crate::http::accounts::Ticket>,
 }
 
 impl RequestRecord {
@@ -347,7 +456,30 @@ impl RequestRecord {
             traced: None,
             span: None,
             asked: None,
+            ledger: None,
         }
+    }
+
+    /// Records the request's spend in `ticket`'s ledger when it ends.
+    pub fn ledger(mut self, ticket: Option<crate::http::accounts::Ticket>) -> Self {
+        self.ledger = ticket;
+        self
+    }
+
+    /// Writes the request's spend row and its key's counters.
+    fn account(&mut self, outcome: Outcome, status: &str, usage: &Usage, prices: &Prices) {
+        let Some(ticket) = self.ledger.take() else {
+            return;
+        };
+        let cost = usage.cost(prices).map(|c| c.total);
+        ticket.spent(crate::http::accounts::Spent {
+            model: &self.key,
+            usage,
+            cost,
+            latency: self.started.elapsed(),
+            outcome: outcome.as_str(),
+            status: status.parse().unwrap_or(0),
+        });
     }
 
     /// Traces the model calls as `operation` spans (`chat`, `embeddings`), with the messages
@@ -403,6 +535,14 @@ impl RequestRecord {
         }
     }
 
+    /// Names the model asked for before any is tried (a request refused before it reaches a
+    /// model is logged and recorded under it).
+    pub fn asked(&mut self, key: &str) {
+        if self.key.is_empty() {
+            self.key = pincer_core::model_ref::shorten(key).into_owned();
+        }
+    }
+
     /// The model named so far (shortened), for the access log.
     pub fn model_key(&self) -> &str {
         &self.key
@@ -445,6 +585,7 @@ impl RequestRecord {
     }
 
     fn complete(mut self, usage: &Usage, prices: &Prices) {
+        self.account(Outcome::Ok, "200", usage, prices);
         self.metrics.used(&self.model, usage, prices);
         self.metrics.answered(
             &self.model,
@@ -467,6 +608,12 @@ impl RequestRecord {
         } else {
             status
         };
+        self.account(
+            Outcome::Error,
+            status.as_str(),
+            &Usage::default(),
+            &Prices::default(),
+        );
         self.metrics.failed(
             &self.model,
             kind,
@@ -484,6 +631,13 @@ impl Drop for RequestRecord {
             self.metrics.active_streams.dec();
         }
         if !self.finished {
+            let status = if self.head_sent { "200" } else { CLIENT_CLOSED };
+            self.account(
+                Outcome::Cancelled,
+                status,
+                &Usage::default(),
+                &Prices::default(),
+            );
             self.metrics.answered(
                 &self.model,
                 if self.head_sent { "200" } else { CLIENT_CLOSED },

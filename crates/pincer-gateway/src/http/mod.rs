@@ -1,5 +1,6 @@
 //! The OpenAI-compatible HTTP API: routes, handlers, errors, authentication, metrics, logs.
 
+pub mod accounts;
 pub mod auth;
 pub mod chat;
 pub mod door;

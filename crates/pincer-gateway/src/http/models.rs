@@ -3,10 +3,11 @@
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::http::accounts::Access;
 use crate::http::error::GatewayError;
 use crate::http::state::SharedState;
 use pincer_runtime::catalog::CatalogEntry;
@@ -82,18 +83,27 @@ fn model_object(entry: &CatalogEntry) -> ModelObject {
     }
 }
 
-/// Lists the models.
-pub async fn list(State(state): State<SharedState>) -> Json<ModelList> {
+/// Lists the models (a managed key sees only those it may use).
+pub async fn list(
+    State(state): State<SharedState>,
+    Extension(access): Extension<Access>,
+) -> Json<ModelList> {
     let catalog = state.catalog();
+    let filter = access.models();
     Json(ModelList {
         object: "list",
-        data: catalog.served().map(model_object).collect(),
+        data: catalog
+            .served()
+            .filter(|e| filter.as_ref().is_none_or(|f| f.allows(&e.key)))
+            .map(model_object)
+            .collect(),
     })
 }
 
 /// One model, by key (`provider/model-id`; the path may contain `/`) or bare id.
 pub async fn get(
     State(state): State<SharedState>,
+    Extension(access): Extension<Access>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ModelObject>, GatewayError> {
     // A rejected path (`%FF` is not UTF-8 once decoded) is an error in OpenAI's shape too, not
@@ -103,10 +113,13 @@ pub async fn get(
         param: Some("id".to_owned()),
     })?;
     let catalog = state.catalog();
+    let filter = access.models();
+    let allowed = |e: &&CatalogEntry| filter.as_ref().is_none_or(|f| f.allows(&e.key));
     catalog
         .served()
+        .filter(allowed)
         .find(|e| e.key == id)
-        .or_else(|| catalog.served().find(|e| e.id == id))
+        .or_else(|| catalog.served().filter(allowed).find(|e| e.id == id))
         .map(|e| Json(model_object(e)))
         .ok_or_else(|| GatewayError::ModelNotFound(format!("model `{id}` is not in the catalog")))
 }

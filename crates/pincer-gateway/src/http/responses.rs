@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,7 @@ use pincer_openai::responses::types::ResponsesRequest;
 use serde_json::Value;
 use tokio::time::timeout_at;
 
+use crate::http::accounts::{Access, Charge};
 use crate::http::door;
 use crate::http::error::GatewayError;
 use crate::http::metrics::RequestRecord;
@@ -107,13 +108,14 @@ impl HeldItems {
 /// The handler.
 pub async fn create(
     State(state): State<SharedState>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
     let id = door::response_id("resp_");
     let mut model = String::new();
-    let mut response = answer(&state, &headers, body, &id, started, &mut model)
+    let mut response = answer(&state, &access, &headers, body, &id, started, &mut model)
         .await
         .unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(door::Served { id, model });
@@ -127,6 +129,7 @@ pub fn parse_body(body: &[u8]) -> Result<ResponsesRequest, GatewayError> {
 
 async fn answer(
     state: &SharedState,
+    access: &Access,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     id: &str,
@@ -137,11 +140,11 @@ async fn answer(
     let mut request = match parsed {
         Ok(request) => request,
         Err(error) => {
-            let record = state.record(started, false);
+            let record = state.record(access, started, false);
             return Err(door::fail(record, error));
         }
     };
-    let mut record = state.record(started, request.stream);
+    let mut record = state.record(access, started, request.stream);
     let hold = request.store != Some(false);
     let limit = state.limits.max_request_bytes;
     if let Err(e) = resolve_references(&mut request, |id| state.response_items.get(id), limit) {
@@ -174,7 +177,7 @@ async fn answer(
             }
         }
     }
-    let begun = timeout_at(deadline, begin(state, request, &mut record)).await;
+    let begun = timeout_at(deadline, begin(state, access, request, &mut record)).await;
     record.model_key().clone_into(model);
     let (answer, stream, echo) = match begun {
         Ok(Ok(begun)) => begun,
@@ -227,6 +230,7 @@ async fn answer(
 /// Looks the model up, converts the request and starts the answer through the runtime.
 async fn begin(
     state: &SharedState,
+    access: &Access,
     request: ResponsesRequest,
     record: &mut RequestRecord,
 ) -> Result<
@@ -237,7 +241,7 @@ async fn begin(
     ),
     GatewayError,
 > {
-    let candidates = state.candidates(&request.model)?.models;
+    let mut candidates = state.candidates(&request.model)?.models;
     let (provider, model) = candidates
         .first()
         .map(|c| (c.model.provider.clone(), c.model.id.clone()))
@@ -251,6 +255,16 @@ async fn begin(
         message: e.message,
         param: Some(e.param),
     })?;
+    if let Some(asked) = candidates.first() {
+        record.asked(&asked.reference.to_string());
+    }
+    state
+        .admit(
+            access,
+            &mut candidates,
+            Charge::Tier(options.service_tier.map(|t| t.as_str())),
+        )
+        .await?;
     state.runtime.signatures().restore(&mut conversation);
     record.request(&conversation, &options);
     let answer = state

@@ -1,5 +1,6 @@
 //! What every request handler shares: the runtime (config, catalog, providers, model lookup and
-//! fallbacks, shared with `pincer chat`), the token, the limits and the metrics.
+//! fallbacks, shared with `pincer chat`), the token, the managed keys, the limits and the
+//! metrics.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use pincer_core::Secret;
 use pincer_runtime::catalog::Catalog;
 use pincer_runtime::{Candidates, LookupError, Runtime};
 
+use crate::http::accounts::{Access, Accounts, Charge, Ticket};
 use crate::http::error::GatewayError;
 use crate::http::images::RemoteImages;
 use crate::http::limits::Limits;
@@ -18,8 +20,10 @@ use crate::http::metrics::{Metrics, RequestRecord};
 pub struct GatewayState {
     /// The runtime every door serves through.
     pub runtime: Arc<Runtime>,
-    /// The token clients must send, if any.
+    /// The token clients must send, if any (the admin key).
     pub token: Option<Secret>,
+    /// Managed keys and spend, when the gateway has a database.
+    pub accounts: Option<Arc<Accounts>>,
     /// Body, connection and concurrency limits.
     pub limits: Limits,
     /// Counters and histograms for `/metrics`.
@@ -52,6 +56,7 @@ impl GatewayState {
             limits: Limits::new(&settings.limits()),
             runtime,
             token,
+            accounts: None,
             metrics,
             response_items: Default::default(),
             telemetry: false,
@@ -64,20 +69,92 @@ impl GatewayState {
         self
     }
 
-    /// The metrics (and, when traced, the span) of a chat request started at `started`.
-    pub fn record(&self, started: std::time::Instant, stream: bool) -> RequestRecord {
+    /// The same state, with managed keys and spend in `accounts`.
+    pub fn with_accounts(mut self, accounts: Arc<Accounts>) -> Self {
+        self.accounts = Some(accounts);
+        self
+    }
+
+    /// The metrics (and, when traced, the span; with a database, the spend row) of a chat
+    /// request of `access` started at `started`.
+    pub fn record(
+        &self,
+        access: &Access,
+        started: std::time::Instant,
+        stream: bool,
+    ) -> RequestRecord {
         self.traced(
-            RequestRecord::start(self.metrics.clone(), started, stream),
+            RequestRecord::start(self.metrics.clone(), started, stream).ledger(self.ticket(access)),
             "chat",
         )
     }
 
-    /// The metrics (and span) of an embeddings request.
-    pub fn record_embeddings(&self, started: std::time::Instant) -> RequestRecord {
+    /// The metrics (span and spend row) of an embeddings request.
+    pub fn record_embeddings(&self, access: &Access, started: std::time::Instant) -> RequestRecord {
         self.traced(
-            RequestRecord::start(self.metrics.clone(), started, false),
+            RequestRecord::start(self.metrics.clone(), started, false).ledger(self.ticket(access)),
             "embeddings",
         )
+    }
+
+    /// Where a request of `access` records its spend, when the gateway has a database.
+    pub fn ticket(&self, access: &Access) -> Option<Ticket> {
+        self.accounts
+            .as_ref()
+            .map(|accounts| Ticket::new(accounts.clone(), access.clone(), self.metrics.clone()))
+    }
+
+    /// Admits a request of `access` for `models` (the model asked for, then its fallbacks),
+    /// charged as `charge` says: a managed key keeps only the models it may use (403 when that
+    /// leaves none), refuses models of unknown price in the tier asked when it has a budget
+    /// (403), and is counted
+    /// against its limits and budget (429 when they are used up, 503 when the database cannot
+    /// say). The admin token and tokenless gateways pass.
+    pub async fn admit(
+        &self,
+        access: &Access,
+        models: &mut Vec<pincer_runtime::resolve::Resolved>,
+        charge: Charge<'_>,
+    ) -> Result<(), GatewayError> {
+        let Some(key) = access.key() else {
+            return Ok(());
+        };
+        let refused = |error: GatewayError| {
+            if let Some(reason) = crate::http::accounts::refusal_reason(&error) {
+                self.metrics.key_refused(&key.name, reason);
+            }
+            error
+        };
+        let asked = models
+            .first()
+            .map(|m| m.reference.to_string())
+            .unwrap_or_default();
+        if let Some(filter) = access.models() {
+            models.retain(|m| filter.allows(&m.reference.to_string()));
+            if models.is_empty() {
+                return Err(refused(GatewayError::ModelNotAllowed(format!(
+                    "the managed key `{}` may not use `{asked}`; GET /v1/models lists the models it may use",
+                    key.name
+                ))));
+            }
+        }
+        if let (Some(_), Charge::Tier(tier)) = (key.budget_nanos, charge) {
+            models.retain(|m| crate::http::accounts::priced(m, tier));
+            if models.is_empty() {
+                return Err(refused(GatewayError::PriceUnknown(format!(
+                    "the price of `{asked}`{} is unknown, so the managed key `{}` cannot charge it to its budget; use a model with a known price (GET /v1/models shows prices) or a key without a budget",
+                    tier.map(|t| format!(" in the {t} tier"))
+                        .unwrap_or_default(),
+                    key.name
+                ))));
+            }
+        }
+        let Some(accounts) = &self.accounts else {
+            return Err(GatewayError::StoreUnavailable(
+                "this gateway has no key database".to_owned(),
+            ));
+        };
+        accounts.admit(key).await.map_err(refused)
     }
 
     fn traced(&self, record: RequestRecord, operation: &'static str) -> RequestRecord {

@@ -31,6 +31,7 @@ mod embeddings;
 mod faults;
 mod hardening;
 mod images;
+mod keys;
 mod messages;
 mod operation;
 mod responses;
@@ -72,6 +73,8 @@ struct Setup<'a> {
     control_fault: Option<bedrock_twin::Fault>,
     /// Also serve `GET /v1/test-panic`, whose handler panics (for the panic tests).
     panic_route: bool,
+    /// Managed keys and spend in an SQLite file in the gateway's home.
+    keys: bool,
 }
 
 /// Where the gateway's AWS credentials come from.
@@ -101,6 +104,7 @@ impl<'a> Setup<'a> {
             deadline: Duration::from_secs(10),
             control_fault: None,
             panic_route: false,
+            keys: false,
         }
     }
 }
@@ -134,6 +138,7 @@ impl Gateway {
             deadline,
             control_fault,
             panic_route,
+            keys,
         } = setup;
         let twin_config = TwinConfig {
             imds_port: (credentials == Credentials::InstanceRole).then_some(0),
@@ -209,10 +214,13 @@ impl Gateway {
             catalog,
             Providers::with_setup(setup, bedrock),
         ));
-        let state = Arc::new(GatewayState::new(
-            runtime.clone(),
-            token.map(pincer_core::Secret::new),
-        ));
+        let mut state = GatewayState::new(runtime.clone(), token.map(pincer_core::Secret::new));
+        if keys {
+            let store =
+                pincer_store::Store::lazy(&pincer_store::Store::default_url(home.path())).unwrap();
+            state = state.with_accounts(pincer_gateway::http::accounts::Accounts::start(store));
+        }
+        let state = Arc::new(state);
         let metrics = state.metrics.clone();
         let refresh = refresher.spawn(runtime, move |ok, served| {
             metrics.catalog_refreshed(ok, served);
