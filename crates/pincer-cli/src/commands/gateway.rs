@@ -108,6 +108,11 @@ pub fn run(location: &ConfigLocation, args: &GatewayArgs, printer: &Printer) -> 
             crate::commands::database::shown(&database)
         ));
         let accounts = pincer_gateway::http::accounts::Accounts::start(store);
+        if let Err(problem) = accounts.ready_within(std::time::Duration::from_secs(10)).await {
+            printer.warn(&format!(
+                "the key database is unavailable ({problem}): requests with managed keys are refused with 503 until it answers"
+            ));
+        }
         let state = Arc::new(
             GatewayState::new(runtime.clone(), token)
                 .with_telemetry(exporter.is_some())

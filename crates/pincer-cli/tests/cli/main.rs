@@ -19,6 +19,7 @@ mod durability;
 mod gateway;
 mod hardening;
 mod install;
+mod keys;
 mod models;
 mod repl;
 mod secrets;

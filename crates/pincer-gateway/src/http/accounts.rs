@@ -128,6 +128,23 @@ impl Accounts {
         self.ready.load(Ordering::Acquire)
     }
 
+    /// Waits up to `within` for the schema to be up to date; `Err` says why it is not.
+    pub async fn ready_within(&self, within: Duration) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.is_ready() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(self
+                    .problem
+                    .lock()
+                    .ok()
+                    .and_then(|p| p.clone())
+                    .unwrap_or_default());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
+    }
+
     fn unavailable(&self, detail: impl std::fmt::Display) -> GatewayError {
         tracing::warn!(target: "pincer_gateway::accounts", "key database unavailable: {detail}");
         GatewayError::StoreUnavailable(format!(
