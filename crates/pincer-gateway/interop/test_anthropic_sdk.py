@@ -8,7 +8,8 @@ and `POST /v1/messages/count_tokens` with the `anthropic` SDK (2.x: it sends `an
 2026-10-21` and its `api_key` as `Authorization: Bearer`): create, the stream helper and the raw
 event stream, stop sequences and max_tokens, tools with tool_choice and the tool_result turn
 (plain and streamed), the request id in `request-id` and in error bodies, thinking whose signature is replayed across a tool turn, adaptive thinking,
-images, count_tokens, both auth styles (x-api-key and Bearer), the error shape and classes, a
+images, count_tokens, both auth styles (x-api-key and Bearer), a managed key as `x-api-key` (its
+model list and rate limit in the SDK's error classes), the error shape and classes, a
 failure after streaming began, and request bodies shaped as Claude Code sends them
 (`?beta=true`, an `anthropic-beta` list, cache_control, context_management, metadata). Stops both
 with SIGTERM and prints `N passed, N failed` on the last line. Exits non-zero when anything failed.
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import anthropic
 
-from test_openai_sdk import HAIKU, PNG, SONNET, TOKEN, Gateway
+from test_openai_sdk import HAIKU, PNG, SONNET, TOKEN, Gateway, managed_key
 
 TOOLS = [
     {"name": "get_weather", "description": "Weather in a city",
@@ -85,6 +86,27 @@ def sse(text):
         if event or data:
             out.append((event, json.loads("\n".join(data)) if data else None))
     return out
+
+
+@test
+def managed_keys_as_x_api_key(gw):
+    secret = managed_key(gw, "--name", "claude-team", "--models", "*claude-3-haiku*", "--rpm", "2")
+    keyed = anthropic.Anthropic(base_url=gw.url, max_retries=0, timeout=30, api_key=None,
+                                default_headers={"x-api-key": secret})
+    out = keyed.messages.create(model=HAIKU, max_tokens=50, messages=[user("keyed hello")])
+    assert "keyed hello" in texts(out)
+    try:
+        keyed.messages.create(model=SONNET, max_tokens=50, messages=[user("not mine")])
+        raise AssertionError("a model outside the key's list was served")
+    except anthropic.PermissionDeniedError as e:
+        assert e.body["error"]["type"] == "permission_error" and SONNET in e.message, e.body
+    keyed.messages.create(model=HAIKU, max_tokens=50, messages=[user("second")])
+    try:
+        keyed.messages.create(model=HAIKU, max_tokens=50, messages=[user("third")])
+        raise AssertionError("the third request of a 2 rpm key was served")
+    except anthropic.RateLimitError as e:
+        assert e.body["error"]["type"] == "rate_limit_error" and "2 requests per minute" in e.message, e.body
+        assert int(e.response.headers["retry-after"]) >= 1
 
 
 @test

@@ -4,7 +4,8 @@
 Usage: python test_openai_sdk.py --twin PATH_TO_BEDROCK_TWIN [--pincer PATH_TO_PINCER]
 
 Starts the twin and a gateway (with a token) on free loopback ports, drives the gateway with the
-`openai` SDK (models, non-streaming and streaming completions, usage, tools with the follow-up
+`openai` SDK (a managed key made with `pincer keys create`: its models, rate limit and budget as
+the SDK's error classes; models, non-streaming and streaming completions, usage, tools with the follow-up
 turn, reasoning replayed across a tool call, images, every error status, a mid-stream failure; the Responses API: create, the stream helper,
 a tool turn that keeps reasoning, parse with a schema, images, refusals; embeddings as floats and
 base64, batched, with dimensions; the SDK obeying `x-should-retry` after the gateway's own retries),
@@ -116,6 +117,7 @@ class Gateway:
         (self.home / "config.json5").write_text(CONFIG)
         self.twin = Process([twin_binary, "--port", "0"], dict(os.environ), "bedrock-twin listening on ")
         env = environment(self.twin.url, self.home)
+        self.env, self.pincer = env, pincer_binary
         self.gateway = Process([pincer_binary, "gateway", "--port", "0"], env, "pincer gateway listening on ")
         self.url = self.gateway.url
         self.client = openai.OpenAI(base_url=self.url + "/v1", api_key=TOKEN, max_retries=0, timeout=30)
@@ -132,6 +134,53 @@ class Gateway:
 
 def user(text):
     return {"role": "user", "content": text}
+
+
+def managed_key(gw, *args):
+    """A managed key made with `pincer keys create --json` in the gateway's database; its secret."""
+    out = subprocess.run([gw.pincer, "keys", "create", "--json", *args], env=gw.env, capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout)["secret"]
+
+
+@test
+def managed_keys_models_limits_and_budgets(gw):
+    secret = managed_key(gw, "--name", "sdk-team", "--models", "*claude-3-haiku*", "--rpm", "3")
+    client = openai.OpenAI(base_url=gw.url + "/v1", api_key=secret, max_retries=0, timeout=30)
+    assert [m.id for m in client.models.list().data] == [HAIKU]
+    out = client.chat.completions.create(model=HAIKU, messages=[user("keyed hello")])
+    assert "keyed hello" in out.choices[0].message.content
+    try:
+        client.chat.completions.create(model=SONNET, messages=[user("not mine")])
+        raise AssertionError("a model outside the key's list was served")
+    except openai.PermissionDeniedError as e:
+        assert e.code == "model_not_allowed" and SONNET in e.message, e
+    # A refused model is not counted against the rate: two more fit in the minute.
+    client.chat.completions.create(model=HAIKU, messages=[user("second")])
+    client.chat.completions.create(model=HAIKU, messages=[user("third")])
+    try:
+        client.chat.completions.create(model=HAIKU, messages=[user("fourth")])
+        raise AssertionError("the fourth request of a 3 rpm key was served")
+    except openai.RateLimitError as e:
+        assert e.code == "rate_limit_exceeded" and int(e.response.headers["retry-after"]) >= 1, e
+    # A budget of a millionth of a dollar: one answer spends it, the SDK sees OpenAI's quota error.
+    thrifty = openai.OpenAI(base_url=gw.url + "/v1", api_key=managed_key(gw, "--name", "sdk-thrifty", "--budget",
+                            "0.000001", "--period", "month"), max_retries=0, timeout=30)
+    thrifty.chat.completions.create(model=HAIKU, messages=[user("spend it")])
+    for _ in range(100):
+        try:
+            thrifty.chat.completions.create(model=HAIKU, messages=[user("again")])
+        except openai.RateLimitError as e:
+            assert e.code == "insufficient_quota" and "budget of $0.000001 per month" in e.message, e
+            assert e.response.headers["x-should-retry"] == "false"
+            break
+    else:
+        raise AssertionError("the budget was never spent")
+    try:
+        openai.OpenAI(base_url=gw.url + "/v1", api_key="pincer-sk-" + "0" * 48, max_retries=0).models.list()
+        raise AssertionError("an unknown managed key was accepted")
+    except openai.AuthenticationError as e:
+        assert "not known" in e.message, e
 
 
 @test
