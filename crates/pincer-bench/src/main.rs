@@ -14,6 +14,7 @@ mod cli;
 mod contender;
 mod fidelity;
 mod floor;
+mod keyed;
 mod litellm;
 mod load;
 mod micro;
@@ -301,6 +302,33 @@ async fn run(args: Args) -> Result<Report> {
                 target,
                 compared: false,
             });
+            // The chat door with a managed key, its keys and spend in SQLite, then in
+            // PostgreSQL (when installed).
+            let sqlite_work = tempfile::tempdir()?;
+            contenders.push(keyed::start(
+                keyed::SQLITE,
+                &bins,
+                &twin.url,
+                sqlite_work.path(),
+                None,
+            )?);
+            let postgres_work = tempfile::tempdir()?;
+            let postgres = match keyed::Postgres::start(&postgres_work.path().join("postgres")) {
+                Ok(postgres) => {
+                    contenders.push(keyed::start(
+                        keyed::POSTGRES,
+                        &bins,
+                        &twin.url,
+                        postgres_work.path(),
+                        Some(&postgres.url),
+                    )?);
+                    Some(postgres)
+                }
+                Err(error) => {
+                    report.note(&format!("`{}` not measured: {error:#}", keyed::POSTGRES));
+                    None
+                }
+            };
             overhead::Overhead {
                 rates: args.rates.clone(),
                 duration: Duration::from_secs(args.seconds),
@@ -308,6 +336,9 @@ async fn run(args: Args) -> Result<Report> {
             }
             .run(&short_client, &direct, &contenders, &mut report)
             .await?;
+            // The gateways stop before the database they use.
+            drop(contenders);
+            drop(postgres);
         }
         if wants(&args, Scenario::Profile) {
             let work = tempfile::tempdir()?;

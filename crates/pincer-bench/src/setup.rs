@@ -76,7 +76,18 @@ pub(crate) fn write_config(work: &Path) -> Result<()> {
 /// Starts `pincer gateway` in front of `twin_url`; its logs go to `work/gateway.log`.
 pub(crate) fn gateway(bins: &Bins, twin_url: &str, work: &Path) -> Result<Server> {
     write_config(work)?;
+    gateway_with(bins, twin_url, work, &[])
+}
+
+/// [`gateway`] with a config already written and `envs` added to its environment.
+pub(crate) fn gateway_with(
+    bins: &Bins,
+    twin_url: &str,
+    work: &Path,
+    envs: &[(&str, &str)],
+) -> Result<Server> {
     let mut command = pincer_command(bins, twin_url, work);
+    command.envs(envs.iter().copied());
     // The same bearer token the direct requests carry: the twin then does the same work for
     // both paths, and the difference is the gateway's.
     command

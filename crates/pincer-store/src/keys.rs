@@ -182,6 +182,16 @@ macro_rules! select_keys {
     };
 }
 
+/// A key found by its secret, with what it spent in its budget's current period (0 without a
+/// budget), read in the same statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The key.
+    pub key: Key,
+    /// Spent in the current period, in nano-USD.
+    pub spent: i64,
+}
+
 fn key_of(row: &AnyRow) -> Result<Key, StoreError> {
     let models: String = row.try_get("models")?;
     let period: Option<String> = row.try_get("period")?;
@@ -307,6 +317,32 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(key_of).transpose()
+    }
+
+    /// The key whose secret is `secret` and what it spent in the budget period holding `now`,
+    /// in one round trip (what the gateway does on every keyed request).
+    pub async fn lookup(&self, secret: &str, now: i64) -> Result<Option<Found>, StoreError> {
+        let row = sqlx::query(
+            "SELECT k.id, k.name, k.prefix, k.models, k.rpm, k.tpm, k.budget_nanos, k.period, k.expires_at, k.created_at, k.rotated_at, k.revoked_at, \
+               CAST(COALESCE(b.nanos, 0) AS BIGINT) AS spent \
+             FROM keys k LEFT JOIN budget_spend b ON b.key_id = k.id AND b.period_start = \
+               (CASE k.period WHEN 'day' THEN CAST($2 AS BIGINT) WHEN 'week' THEN CAST($3 AS BIGINT) WHEN 'month' THEN CAST($4 AS BIGINT) ELSE CAST(-1 AS BIGINT) END) \
+             WHERE k.secret_hash = $1",
+        )
+        .bind(hash(secret))
+        .bind(Period::Day.bounds(now).0)
+        .bind(Period::Week.bounds(now).0)
+        .bind(Period::Month.bounds(now).0)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref()
+            .map(|row| {
+                Ok(Found {
+                    key: key_of(row)?,
+                    spent: row.try_get("spent")?,
+                })
+            })
+            .transpose()
     }
 
     /// The live key named (or with the id) `which`.

@@ -98,6 +98,9 @@ impl Store {
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // No ping before every statement (a round trip each): a connection the database
+            // dropped fails its statement, is discarded, and the gateway tries once more.
+            .test_before_acquire(false)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -91,9 +91,23 @@ fn seconds_until(end: i64, now: i64) -> u64 {
 impl Store {
     /// Admits (and counts) a request of `key` at `now`, or says why not.
     pub async fn admit(&self, key: &Key, now: i64) -> Result<Admission, StoreError> {
+        let spent = match (key.budget_nanos, key.period) {
+            (Some(_), Some(period)) => self.spent(&key.id, period.bounds(now).0).await?,
+            _ => 0,
+        };
+        self.admit_having_spent(key, spent, now).await
+    }
+
+    /// [`Store::admit`] for a key whose spend in the current period was read with it
+    /// ([`Store::lookup`]): one statement, and none for a key without rate limits.
+    pub async fn admit_having_spent(
+        &self,
+        key: &Key,
+        spent: i64,
+        now: i64,
+    ) -> Result<Admission, StoreError> {
         if let (Some(budget), Some(period)) = (key.budget_nanos, key.period) {
-            let (start, end) = period.bounds(now);
-            let spent = self.spent(&key.id, start).await?;
+            let (_, end) = period.bounds(now);
             if spent >= budget {
                 return Ok(Err(Refusal::Budget {
                     budget,

@@ -302,7 +302,7 @@ on_both!(
 );
 
 async fn budgets_reset_at_the_period_boundary(store: &Store) {
-    let key = store
+    let made = store
         .create_key(
             &KeySpec {
                 budget: Some((1_000_000, Period::Day)),
@@ -311,8 +311,8 @@ async fn budgets_reset_at_the_period_boundary(store: &Store) {
             at("2026-12-01T00:00:00Z"),
         )
         .await
-        .unwrap()
-        .key;
+        .unwrap();
+    let key = made.key.clone();
     let last = at("2026-12-01T23:59:59.999Z");
     assert_eq!(store.admit(&key, last - 10).await.unwrap(), Ok(()));
     // Spent in the day's last millisecond: it counts against that day.
@@ -338,6 +338,32 @@ async fn budgets_reset_at_the_period_boundary(store: &Store) {
         message,
         "this key's budget of $0.001000 per day is spent ($0.001000 used); it resets at 2026-12-02T00:00:00Z"
     );
+    // The gateway's lookup reads the key and its spend this period in one statement.
+    let found = store
+        .lookup(made.secret.expose(), last)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.key.id.as_str(), found.spent),
+        (key.id.as_str(), 1_000_000)
+    );
+    assert_eq!(
+        store
+            .lookup(made.secret.expose(), last + 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .spent,
+        0
+    );
+    assert!(matches!(
+        store
+            .admit_having_spent(&key, found.spent, last)
+            .await
+            .unwrap(),
+        Err(Refusal::Budget { .. })
+    ));
     // The next millisecond is a new day with a fresh budget.
     assert_eq!(store.admit(&key, last + 1).await.unwrap(), Ok(()));
     assert_eq!(

@@ -59,6 +59,9 @@ the config file, instead of $PINCER_HOME/config.json5
 \fBPINCER_GATEWAY_TOKEN\fR
 the token gateway clients must send (overrides gateway.auth.token)
 .TP
+\fBPINCER_DATABASE_URL\fR
+the key and spend database, sqlite://PATH or postgres://... (overrides gateway.database.url; default $PINCER_HOME/pincer.db)
+.TP
 \fBPINCER_LOG\fR, \fBRUST_LOG\fR
 the log filter (tracing syntax; the gateway logs requests at info)
 .TP
@@ -80,6 +83,9 @@ the discovery cache
 .TP
 \fI$PINCER_HOME/chat_history\fR
 the chat session's input history (mode 0600)
+.TP
+\fI$PINCER_HOME/pincer.db\fR
+managed keys (hashes only), their limits and the spend of every gateway request (SQLite), unless gateway.database.url names another database
 "#;
 
 /// The subcommands worth a section (not hidden ones, not clap's own `help`).

@@ -28,8 +28,8 @@ pub enum Caller {
     Anonymous,
     /// The holder of `gateway.auth.token`.
     Admin,
-    /// A managed key.
-    Key(Arc<Key>),
+    /// A managed key, with what it had spent in its budget period when it was looked up.
+    Key(Arc<Key>, i64),
 }
 
 /// Who made a request, through which door, with which request id.
@@ -48,7 +48,7 @@ impl Access {
     /// The managed key, if the request has one.
     pub fn key(&self) -> Option<&Key> {
         match &self.caller {
-            Caller::Key(key) => Some(key),
+            Caller::Key(key, _) => Some(key),
             _ => None,
         }
     }
@@ -152,8 +152,9 @@ impl Accounts {
         ))
     }
 
-    /// The live key whose secret is `secret`, or why it is refused.
-    pub async fn authenticate(&self, secret: &str) -> Result<Arc<Key>, GatewayError> {
+    /// The live key whose secret is `secret` (with its spend this period), or why it is
+    /// refused.
+    pub async fn authenticate(&self, secret: &str) -> Result<Caller, GatewayError> {
         if !self.is_ready() {
             let problem = self
                 .problem
@@ -163,18 +164,23 @@ impl Accounts {
                 .unwrap_or_default();
             return Err(self.unavailable(problem));
         }
-        let key = self
-            .store
-            .key_by_secret(secret)
-            .await
-            .map_err(|e| self.unavailable(e))?
-            .ok_or_else(|| {
-                GatewayError::KeyRefused(
-                    "this managed key is not known to the gateway (was it rotated?)".to_owned(),
-                )
-            })?;
-        match key.usable(pincer_store::now_millis()) {
-            Ok(()) => Ok(Arc::new(key)),
+        let now = pincer_store::now_millis();
+        // Once more on a fresh connection when a pooled one was dropped by the database.
+        let found = match self.store.lookup(secret, now).await {
+            Ok(found) => found,
+            Err(_) => self
+                .store
+                .lookup(secret, now)
+                .await
+                .map_err(|e| self.unavailable(e))?,
+        };
+        let pincer_store::keys::Found { key, spent } = found.ok_or_else(|| {
+            GatewayError::KeyRefused(
+                "this managed key is not known to the gateway (was it rotated?)".to_owned(),
+            )
+        })?;
+        match key.usable(now) {
+            Ok(()) => Ok(Caller::Key(Arc::new(key), spent)),
             Err(Unusable::Revoked(at)) => Err(GatewayError::KeyRefused(format!(
                 "the managed key `{}` was revoked at {}",
                 key.name,
@@ -188,14 +194,19 @@ impl Accounts {
         }
     }
 
-    /// Admits a request of `key` now (counting it against its requests per minute), or refuses
-    /// it with a 429 naming the limit or budget and when it resets.
-    pub async fn admit(&self, key: &Key) -> Result<(), GatewayError> {
-        let admission = self
-            .store
-            .admit(key, pincer_store::now_millis())
-            .await
-            .map_err(|e| self.unavailable(e))?;
+    /// Admits a request of `key`, which had `spent` this period when it was looked up, now
+    /// (counting it against its requests per minute), or refuses it with a 429 naming the limit
+    /// or budget and when it resets.
+    pub async fn admit(&self, key: &Key, spent: i64) -> Result<(), GatewayError> {
+        let now = pincer_store::now_millis();
+        let admission = match self.store.admit_having_spent(key, spent, now).await {
+            Ok(admission) => admission,
+            Err(_) => self
+                .store
+                .admit_having_spent(key, spent, now)
+                .await
+                .map_err(|e| self.unavailable(e))?,
+        };
         admission.map_err(|refusal| {
             let (reason, retry_after) = match &refusal {
                 Refusal::Requests { retry_after, .. } => ("requests", *retry_after),
@@ -346,7 +357,7 @@ impl Ticket {
                 .key_used(&key.name, spent.outcome, spent.usage, spent.cost);
         }
         let (key_id, caller, period) = match &self.access.caller {
-            Caller::Key(key) => (
+            Caller::Key(key, _) => (
                 Some(key.id.clone()),
                 key.name.clone(),
                 key.budget_nanos.and(key.period),

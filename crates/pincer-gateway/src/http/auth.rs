@@ -51,7 +51,7 @@ async fn caller(
                 "this gateway has no key database, so it takes no managed keys".to_owned(),
             ));
         };
-        return accounts.authenticate(secret).await.map(Caller::Key);
+        return accounts.authenticate(secret).await;
     }
     let Some(expected) = state.token.as_ref() else {
         return Ok(Caller::Anonymous);

@@ -19,8 +19,14 @@ const CHAT_ERRORS: [(&str, &str); 12] = [
         "400",
         "The request is invalid; `error.param` names the field",
     ),
-    ("401", "Missing or wrong gateway token"),
-    ("403", "The credentials may not invoke the model"),
+    (
+        "401",
+        "Missing or wrong gateway token, or a managed key that is unknown, revoked or expired",
+    ),
+    (
+        "403",
+        "The credentials may not invoke the model, the managed key may not use it, or the key has a budget and the model's price is unknown",
+    ),
     ("404", "Unknown model"),
     (
         "408",
@@ -31,7 +37,10 @@ const CHAT_ERRORS: [(&str, &str); 12] = [
         "The body is larger than gateway.limits.maxRequestBytes, or the prompt larger than Bedrock accepts",
     ),
     ("415", "The body is not JSON"),
-    ("429", "Throttled; `retry-after` says when to retry"),
+    (
+        "429",
+        "Throttled, or the managed key's requests or tokens per minute or its budget are used up; `retry-after` says when to retry",
+    ),
     (
         "500",
         "The gateway's config cannot serve the request, or the gateway failed",
@@ -39,7 +48,7 @@ const CHAT_ERRORS: [(&str, &str); 12] = [
     ("502", "The upstream provider failed"),
     (
         "503",
-        "The upstream provider is unavailable, or the gateway is at gateway.limits.maxConcurrentRequests; `retry-after` says when to retry",
+        "The upstream provider is unavailable, the gateway is at gateway.limits.maxConcurrentRequests, or the key database is unavailable for a managed key; `retry-after` says when to retry",
     ),
     ("504", "No answer within the request timeout"),
 ];
@@ -403,8 +412,9 @@ pub fn document() -> Value {
                     "summary": "The model catalog",
                     "security": [{"bearer": []}],
                     "responses": {
-                        "200": {"description": "The models", "content": json_content(schema_ref("ModelList"))},
+                        "200": {"description": "The models (a managed key's own)", "content": json_content(schema_ref("ModelList"))},
                         "401": unauthorized,
+                        "503": error_response("A managed key cannot be checked: the key database is unavailable"),
                     },
                 }
             },
@@ -425,7 +435,8 @@ pub fn document() -> Value {
                         "200": {"description": "The model", "content": json_content(schema_ref("ModelObject"))},
                         "400": error_response("The id in the path is not valid (not UTF-8 once decoded)"),
                         "401": unauthorized,
-                        "404": error_response("Unknown model"),
+                        "404": error_response("Unknown model, or one the managed key may not use"),
+                        "503": error_response("A managed key cannot be checked: the key database is unavailable"),
                     },
                 }
             },

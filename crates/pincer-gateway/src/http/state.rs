@@ -9,7 +9,7 @@ use pincer_core::Secret;
 use pincer_runtime::catalog::Catalog;
 use pincer_runtime::{Candidates, LookupError, Runtime};
 
-use crate::http::accounts::{Access, Accounts, Charge, Ticket};
+use crate::http::accounts::{Access, Accounts, Caller, Charge, Ticket};
 use crate::http::error::GatewayError;
 use crate::http::images::RemoteImages;
 use crate::http::limits::Limits;
@@ -116,7 +116,7 @@ impl GatewayState {
         models: &mut Vec<pincer_runtime::resolve::Resolved>,
         charge: Charge<'_>,
     ) -> Result<(), GatewayError> {
-        let Some(key) = access.key() else {
+        let Caller::Key(key, spent) = &access.caller else {
             return Ok(());
         };
         let refused = |error: GatewayError| {
@@ -154,7 +154,7 @@ impl GatewayState {
                 "this gateway has no key database".to_owned(),
             ));
         };
-        accounts.admit(key).await.map_err(refused)
+        accounts.admit(key, *spent).await.map_err(refused)
     }
 
     fn traced(&self, record: RequestRecord, operation: &'static str) -> RequestRecord {
