@@ -117,55 +117,83 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        // A batch's tokens per key and minute, and its cost per key and period, are summed
+        // first: one upsert each, however many requests the batch holds.
+        let mut tokens: std::collections::BTreeMap<(&str, i64), u64> = Default::default();
+        let mut costs: std::collections::BTreeMap<(&str, i64), i64> = Default::default();
         for row in rows {
-            sqlx::query(
-                "INSERT INTO requests (at, key_id, caller, model, door, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nanos, latency_ms, outcome, status, request_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(row.at)
-            .bind(row.key_id.as_deref())
-            .bind(&row.caller)
-            .bind(&row.model)
-            .bind(&row.door)
-            .bind(signed(row.input))
-            .bind(signed(row.output))
-            .bind(signed(row.cache_read))
-            .bind(signed(row.cache_write))
-            .bind(row.cost_nanos)
-            .bind(signed(row.latency_ms))
-            .bind(&row.outcome)
-            .bind(i64::from(row.status))
-            .bind(row.request_id.as_deref())
-            .execute(&mut *tx)
-            .await?;
-            let Some(key_id) = &row.key_id else {
+            let Some(key_id) = row.key_id.as_deref() else {
                 continue;
             };
             if row.tokens() > 0 {
-                sqlx::query(
-                    "INSERT INTO rate_windows (key_id, minute, requests, tokens) VALUES ($1, $2, 0, $3) \
-                     ON CONFLICT (key_id, minute) DO UPDATE SET tokens = rate_windows.tokens + $3",
-                )
-                .bind(key_id)
-                .bind(row.at - row.at.rem_euclid(MINUTE))
-                .bind(signed(row.tokens()))
-                .execute(&mut *tx)
-                .await?;
+                *tokens
+                    .entry((key_id, row.at - row.at.rem_euclid(MINUTE)))
+                    .or_default() += row.tokens();
             }
             if let (Some(period), Some(cost)) = (row.period, row.cost_nanos)
                 && cost > 0
             {
-                sqlx::query(
-                    "INSERT INTO budget_spend (key_id, period_start, nanos) VALUES ($1, $2, $3) \
-                     ON CONFLICT (key_id, period_start) DO UPDATE SET nanos = budget_spend.nanos + $3",
-                )
-                .bind(key_id)
-                .bind(period.bounds(row.at).0)
-                .bind(cost)
-                .execute(&mut *tx)
-                .await?;
+                *costs.entry((key_id, period.bounds(row.at).0)).or_default() += cost;
             }
+        }
+        let mut tx = self.pool().begin().await?;
+        // Rows in multi-row INSERTs, 500 at a time (14 parameters each: 7,000, under SQLite's
+        // limit of 32,766).
+        for chunk in rows.chunks(500) {
+            // `$N` placeholders, numbered here: both databases read them (sqlx's `Any` query
+            // builder would write `?`, which PostgreSQL does not).
+            let mut sql = String::from(
+                "INSERT INTO requests (at, key_id, caller, model, door, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_nanos, latency_ms, outcome, status, request_id) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let first = i * 14;
+                sql.push_str(if i == 0 { "(" } else { ", (" });
+                let placeholders: Vec<String> =
+                    (1..=14).map(|n| format!("${}", first + n)).collect();
+                sql.push_str(&placeholders.join(", "));
+                sql.push(')');
+            }
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                insert = insert
+                    .bind(row.at)
+                    .bind(row.key_id.clone())
+                    .bind(row.caller.clone())
+                    .bind(row.model.clone())
+                    .bind(row.door.clone())
+                    .bind(signed(row.input))
+                    .bind(signed(row.output))
+                    .bind(signed(row.cache_read))
+                    .bind(signed(row.cache_write))
+                    .bind(row.cost_nanos)
+                    .bind(signed(row.latency_ms))
+                    .bind(row.outcome.clone())
+                    .bind(i64::from(row.status))
+                    .bind(row.request_id.clone());
+            }
+            insert.execute(&mut *tx).await?;
+        }
+        for ((key_id, minute), count) in tokens {
+            sqlx::query(
+                "INSERT INTO rate_windows (key_id, minute, requests, tokens) VALUES ($1, $2, 0, $3) \
+                 ON CONFLICT (key_id, minute) DO UPDATE SET tokens = rate_windows.tokens + $3",
+            )
+            .bind(key_id)
+            .bind(minute)
+            .bind(signed(count))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for ((key_id, period_start), cost) in costs {
+            sqlx::query(
+                "INSERT INTO budget_spend (key_id, period_start, nanos) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key_id, period_start) DO UPDATE SET nanos = budget_spend.nanos + $3",
+            )
+            .bind(key_id)
+            .bind(period_start)
+            .bind(cost)
+            .execute(&mut *tx)
+            .await?;
         }
         // Minutes older than an hour are read by nothing.
         let newest = rows.iter().map(|r| r.at).max().unwrap_or_default();

@@ -275,8 +275,12 @@ async fn tokens_per_minute_count_answers(store: &Store) {
         .await
         .unwrap();
     assert_eq!(store.admit(&key, minute + 10).await.unwrap(), Ok(()));
+    // Two answers in one batch: their tokens add up in the minute.
     store
-        .record(&[row(&key, minute + 20, 400, Some(1))])
+        .record(&[
+            row(&key, minute + 20, 300, Some(1)),
+            row(&key, minute + 21, 100, Some(1)),
+        ])
         .await
         .unwrap();
     assert_eq!(
@@ -466,6 +470,33 @@ async fn usage_groups_and_keeps_unknown_prices_apart(store: &Store) {
     let by_model = store.usage(GroupBy::Model, NOW + 1).await.unwrap();
     assert_eq!(by_model.len(), 2);
     assert_eq!(by_model.iter().map(|r| r.requests).sum::<u64>(), 4);
+    // A batch larger than one INSERT takes (500 rows) is written whole, its costs summed.
+    let budgeted = store
+        .create_key(
+            &KeySpec {
+                budget: Some((1_000_000_000, Period::Month)),
+                ..spec("bulk")
+            },
+            NOW,
+        )
+        .await
+        .unwrap()
+        .key;
+    let bulk: Vec<SpendRow> = (0..1_234)
+        .map(|i| row(&budgeted, NOW + i, 3, Some(7)))
+        .collect();
+    store.record(&bulk).await.unwrap();
+    let spent = store
+        .spent(&budgeted.id, Period::Month.bounds(NOW).0)
+        .await
+        .unwrap();
+    assert_eq!(spent, 1_234 * 7);
+    let bulk_usage = store.usage(GroupBy::Key, NOW - DAY).await.unwrap();
+    let bulk_row = bulk_usage.iter().find(|r| r.group == "bulk").unwrap();
+    assert_eq!(
+        (bulk_row.requests, bulk_row.input_tokens),
+        (1_234, 3 * 1_234)
+    );
     // Opening the database again runs no migration twice.
     store.migrate().await.unwrap();
 }

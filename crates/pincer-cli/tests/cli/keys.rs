@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use pincer_core::env::EnvVars;
 
 use crate::common::{GatewayProcess, TestContext, TwinGuard, http};
-use crate::pincer_snapshot;
 
 const ADMIN: &str = "admin-token-0123456789abcdef";
 const NOVA: &str = "amazon-bedrock/us.amazon.nova-micro-v1:0";
