@@ -131,8 +131,8 @@ impl Store {
         .bind(minute)
         .fetch_one(self.pool())
         .await?;
-        let requests = u64::try_from(row.try_get::<i64, _>("requests")?).unwrap_or(0);
-        let tokens = u64::try_from(row.try_get::<i64, _>("tokens")?).unwrap_or(0);
+        let requests = crate::spend::count(&row, "requests")?;
+        let tokens = crate::spend::count(&row, "tokens")?;
         let retry_after = seconds_until(minute + MINUTE, now);
         if let Some(limit) = key.rpm
             && requests > limit
@@ -173,7 +173,7 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         Ok(match row {
-            Some(row) => u64::try_from(row.try_get::<i64, _>("tokens")?).unwrap_or(0),
+            Some(row) => crate::spend::count(&row, "tokens")?,
             None => 0,
         })
     }

@@ -71,6 +71,11 @@ pub fn usd(nanos: i64) -> String {
     }
 }
 
+/// A count column (`BIGINT`, never negative) as `u64`.
+pub(crate) fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
+    Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
+}
+
 fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -214,9 +219,6 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
-        let count = |row: &sqlx::any::AnyRow, column: &str| -> Result<u64, StoreError> {
-            Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
-        };
         rows.iter()
             .map(|row| {
                 Ok(SpendRow {
@@ -269,9 +271,6 @@ impl Store {
             .bind(since)
             .fetch_all(self.pool())
             .await?;
-        let count = |row: &sqlx::any::AnyRow, column: &str| -> Result<u64, StoreError> {
-            Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
-        };
         rows.iter()
             .map(|row| {
                 let group: String = row.try_get("grp")?;

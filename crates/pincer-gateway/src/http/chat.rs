@@ -23,7 +23,7 @@ use pincer_openai::response::{ChunkEncoder, completion};
 use pincer_openai::types::ChatCompletionRequest;
 use tokio::time::timeout_at;
 
-use crate::http::accounts::{Access, Charge};
+use crate::http::accounts::Access;
 use crate::http::door;
 use crate::http::error::GatewayError;
 use crate::http::metrics::RequestRecord;
@@ -174,16 +174,7 @@ async fn begin(
         message: e.message,
         param: Some(e.param),
     })?;
-    if let Some(asked) = candidates.first() {
-        record.asked(&asked.reference.to_string());
-    }
-    state
-        .admit(
-            access,
-            &mut candidates,
-            Charge::Tier(options.service_tier.map(|t| t.as_str())),
-        )
-        .await?;
+    door::admit(state, access, record, &mut candidates, &options).await?;
     state.runtime.signatures().restore(&mut conversation);
     record.request(&conversation, &options);
     let answer = state

@@ -99,6 +99,28 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, GatewayError> {
     Ok(value)
 }
 
+/// Admits a converted request of `access` for `candidates` (charged in the tier `options`
+/// asks), the record naming the model asked for first, so a refusal is logged under it.
+pub async fn admit(
+    state: &SharedState,
+    access: &crate::http::accounts::Access,
+    record: &mut RequestRecord,
+    candidates: &mut Vec<pincer_runtime::resolve::Resolved>,
+    options: &pincer_core::RequestOptions,
+) -> Result<(), GatewayError> {
+    if let Some(asked) = candidates.first() {
+        record.asked(&asked.reference.to_string());
+    }
+    let tier = options.service_tier.map(|t| t.as_str());
+    state
+        .admit(
+            access,
+            candidates,
+            crate::http::accounts::Charge::Tier(tier),
+        )
+        .await
+}
+
 /// Counts the failure and passes the error on.
 pub fn fail(record: RequestRecord, error: GatewayError) -> GatewayError {
     record.failed(error.kind(), error.status());

@@ -180,16 +180,7 @@ async fn begin(
         stream,
         display_thinking,
     } = convert(request, &provider, &model, betas).map_err(bad_request)?;
-    if let Some(asked) = candidates.first() {
-        record.asked(&asked.reference.to_string());
-    }
-    state
-        .admit(
-            access,
-            &mut candidates,
-            Charge::Tier(options.service_tier.map(|t| t.as_str())),
-        )
-        .await?;
+    door::admit(state, access, record, &mut candidates, &options).await?;
     state.runtime.signatures().restore(&mut conversation);
     record.request(&conversation, &options);
     let answer = state

@@ -279,12 +279,7 @@ impl Metrics {
                 outcome,
             })
             .inc();
-        for (kind, count) in [
-            ("input", usage.input),
-            ("output", usage.output),
-            ("cache_read", usage.cache_read),
-            ("cache_write", usage.cache_write),
-        ] {
+        for (kind, count) in token_kinds(usage) {
             if count > 0 {
                 self.key_tokens
                     .get_or_create(&KeyTokenLabels {
@@ -388,12 +383,7 @@ impl Metrics {
     }
 
     fn used(&self, model: &str, usage: &Usage, prices: &Prices) {
-        for (kind, count) in [
-            ("input", usage.input),
-            ("output", usage.output),
-            ("cache_read", usage.cache_read),
-            ("cache_write", usage.cache_write),
-        ] {
+        for (kind, count) in token_kinds(usage) {
             if count > 0 {
                 self.tokens
                     .get_or_create(&TokenLabels {
@@ -414,6 +404,16 @@ impl Metrics {
                 .inc_by(cost);
         }
     }
+}
+
+/// The `kind` labels of token counters, with `usage`'s count of each.
+fn token_kinds(usage: &Usage) -> [(&'static str, u64); 4] {
+    [
+        ("input", usage.input),
+        ("output", usage.output),
+        ("cache_read", usage.cache_read),
+        ("cache_write", usage.cache_write),
+    ]
 }
 
 /// One request as the metrics see it, from its start to its answer. Dropped unfinished (the

@@ -4,9 +4,8 @@
 use anyhow::Result;
 use pincer_config::ConfigLocation;
 use pincer_store::{KeySpec, Period, now_millis};
-use serde_json::json;
 
-use super::{key_json, summary};
+use super::{print_new, summary};
 use crate::cli::{KeysCreateArgs, PeriodArg};
 use crate::commands::database::with_store;
 use crate::exit::{ExitStatus, UsageError};
@@ -28,23 +27,13 @@ pub fn run(
             other => UsageError(other.to_string()).into(),
         })
     })?;
-    if args.json {
-        printer.outln(&serde_json::to_string_pretty(&json!({
-            "key": key_json(&made.key),
-            "secret": made.secret.expose(),
-        }))?)?;
-    } else {
-        printer.outln(made.secret.expose())?;
-        printer.status(&format!(
-            "created key `{}` ({}): {}",
-            made.key.name,
-            made.key.id,
-            summary(&made.key)
-        ));
-        printer.status(
-            "the secret above is shown only now: give it to the client as its API key (Authorization: Bearer, or x-api-key)",
-        );
-    }
+    let done = format!(
+        "created key `{}` ({}): {}\nthe secret above is shown only now: give it to the client as its API key (Authorization: Bearer, or x-api-key)",
+        made.key.name,
+        made.key.id,
+        summary(&made.key)
+    );
+    print_new(&made, args.json, &done, printer)?;
     Ok(ExitStatus::Success)
 }
 

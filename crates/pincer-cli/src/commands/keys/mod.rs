@@ -30,6 +30,26 @@ pub(crate) fn key_json(key: &Key) -> Value {
     })
 }
 
+/// Prints a key just made or rotated: its secret alone on stdout (or, with `json`, the key and
+/// its secret), and `done` on stderr.
+pub(crate) fn print_new(
+    made: &pincer_store::NewKey,
+    json: bool,
+    done: &str,
+    printer: &crate::printer::Printer,
+) -> anyhow::Result<()> {
+    if json {
+        printer.outln(&serde_json::to_string_pretty(&json!({
+            "key": key_json(&made.key),
+            "secret": made.secret.expose(),
+        }))?)?;
+    } else {
+        printer.outln(made.secret.expose())?;
+        printer.status(done);
+    }
+    Ok(())
+}
+
 /// What a key may do, in a few words: `models *claude* · 60 rpm · $5.00/day`.
 pub(crate) fn summary(key: &Key) -> String {
     let mut parts = Vec::new();

@@ -4,9 +4,8 @@
 use anyhow::Result;
 use pincer_config::ConfigLocation;
 use pincer_store::{StoreError, now_millis};
-use serde_json::json;
 
-use super::key_json;
+use super::print_new;
 use crate::cli::KeysRotateArgs;
 use crate::commands::database::with_store;
 use crate::exit::{ExitStatus, UsageError};
@@ -27,17 +26,10 @@ pub fn run(
                 other => anyhow::Error::from(other),
             })
     })?;
-    if args.json {
-        printer.outln(&serde_json::to_string_pretty(&json!({
-            "key": key_json(&made.key),
-            "secret": made.secret.expose(),
-        }))?)?;
-    } else {
-        printer.outln(made.secret.expose())?;
-        printer.status(&format!(
-            "rotated key `{}` ({}): the old secret no longer works; the one above is shown only now",
-            made.key.name, made.key.id
-        ));
-    }
+    let done = format!(
+        "rotated key `{}` ({}): the old secret no longer works; the one above is shown only now",
+        made.key.name, made.key.id
+    );
+    print_new(&made, args.json, &done, printer)?;
     Ok(ExitStatus::Success)
 }
